@@ -1,0 +1,133 @@
+# secretd - build, test and run.  See README.md and DESIGN §10.
+#
+#   make            bin/secretd bin/secret-shell bin/secret
+#   make deps       install missing packages (apt-get)
+#   make check      deps, build, unit + integration tests, then the same
+#                   under ASan+UBSan
+#   make dev-up / dev-down / demo / bench / install
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+SAN	?=
+
+ifeq ($(SAN),1)
+CC	:= clang
+BUILD	?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT	:= -O1
+else
+BUILD	?= build/release
+SANFLAGS :=
+OPT	:= -O2 -D_FORTIFY_SOURCE=2
+endif
+BIN	?= $(if $(filter 1,$(SAN)),$(BUILD)/bin,bin)
+
+CC	?= cc
+WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS	?= $(OPT) -g
+ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	   -fstack-protector-strong -fPIE -pthread \
+	   -I. -Ilib -I/usr/include/postgresql -MMD -MP
+LDFLAGS_ALL := $(SANFLAGS) -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS)
+
+LIB_SRCS	:= $(wildcard lib/*.c)
+SECRETD_SRCS	:= $(filter-out secretd/main.c,$(wildcard secretd/*.c))
+SHELL_SRCS	:= $(filter-out secret-shell/main.c,$(wildcard secret-shell/*.c))
+CLIENT_SRCS	:= $(filter-out client/main.c,$(wildcard client/*.c))
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_A		:= $(BUILD)/libsd.a
+SECRETD_A	:= $(BUILD)/libsecretd.a
+SHELL_A		:= $(BUILD)/libshell.a
+CLIENT_A	:= $(BUILD)/libclient.a
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
+
+.PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
+	install clean fuzz
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIB_A): $(call obj,$(LIB_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(SECRETD_A): $(call obj,$(SECRETD_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(SHELL_A): $(call obj,$(SHELL_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(CLIENT_A): $(call obj,$(CLIENT_SRCS))
+	@rm -f $@; ar rcs $@ $^
+
+$(BIN)/secretd: $(call obj,secretd/main.c) $(SECRETD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium
+$(BIN)/secret-shell: $(call obj,secret-shell/main.c) $(SHELL_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson -lsodium
+$(BIN)/secret: $(call obj,client/main.c) $(CLIENT_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lssh -ljansson -lsodium
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(SECRETD_A) $(SHELL_A) $(CLIENT_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium
+
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	tests/integration/run.sh $(BIN)
+
+# The whole suite: release build, then the same under ASan+UBSan.
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	tests/integration/run.sh bin
+	$(MAKE) SAN=1 all unit
+	tests/integration/run.sh build/asan/bin
+
+dev-up: all
+	@tests/integration/dev.sh up
+dev-down:
+	@tests/integration/dev.sh down
+demo: dev-up
+	@tests/integration/demo.sh
+
+bench: all
+	@$(MAKE) $(BUILD)/bench/loadgen
+	tests/bench/run.sh $(BUILD)/bench/loadgen
+
+$(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/libexec/secretd \
+	    $(DESTDIR)$(PREFIX)/share/secretd/sql \
+	    $(DESTDIR)$(PREFIX)/share/secretd/contrib \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 bin/secretd $(DESTDIR)$(PREFIX)/sbin/secretd
+	install -m 0755 bin/secret-shell $(DESTDIR)$(PREFIX)/libexec/secretd/secret-shell
+	install -m 0755 bin/secret $(DESTDIR)$(PREFIX)/bin/secret
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/secretd/sql/
+	install -m 0644 contrib/* $(DESTDIR)$(PREFIX)/share/secretd/contrib/
+	install -m 0644 docs/secret.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/secretd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/secretd.8 docs/secret-shell.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
