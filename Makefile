@@ -54,11 +54,18 @@ all: $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@; ar rcs $@ $^
-$(SECRETD_A): $(call obj,$(SECRETD_SRCS))
+$(BUILD)/gen/migrations.c: sql/embed.sh $(sort $(wildcard sql/*.sql))
+	@mkdir -p $(dir $@)
+	sql/embed.sh $@ $(sort $(wildcard sql/*.sql))
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(SECRETD_A): $(call obj,$(SECRETD_SRCS)) $(BUILD)/gen/migrations.o
 	@rm -f $@; ar rcs $@ $^
 $(SHELL_A): $(call obj,$(SHELL_SRCS))
 	@rm -f $@; ar rcs $@ $^

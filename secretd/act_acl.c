@@ -1,0 +1,168 @@
+/*
+ * act_acl.c - acl.get and acl.set, on nodes and on the global grants.
+ *
+ * Node grants need manage at or above the node.  Global grants can only
+ * be changed in the permissions the caller holds itself, so no one can
+ * grant themselves (or anyone) more than they have.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "acl.h"
+#include "actions.h"
+#include "proto.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static int
+want_global(struct request *r, int *global)
+{
+	*global = 0;
+	return proto_get_bool(r->req, "global", 0, global, &r->why);
+}
+
+static json_t *
+grant_json(const struct sd_path *at, const char *group, int perms,
+    int global, int inherited)
+{
+	json_t *g = json_object();
+
+	if (!global)
+		json_object_set_new(g, "path", path_to_json(at));
+	json_object_set_new(g, "group", json_string(group));
+	json_object_set_new(g, "permissions", acl_perms_to_json(perms, global));
+	if (!global)
+		json_object_set_new(g, "inherited", json_boolean(inherited));
+	return g;
+}
+
+int
+act_acl_get(struct request *r)
+{
+	struct sd_path at;
+	json_t *grants;
+	PGresult *res;
+	char *path;
+	const char *v[1];
+	long long node;
+	int e, global, perms, i, depth;
+
+	if ((e = want_global(r, &global)) != 0)
+		return e;
+	if (global) {
+		if ((e = req_global_perms(r, &perms)) != 0)
+			return e;
+		if (perms == 0)
+			return req_fail(r, SD_EPERM, "reading the global grants "
+			    "needs a global grant");
+		if ((e = db_exec(r->db, ST_ACL_GLOBAL_GET, 0, NULL, NULL, NULL,
+		    &res)) != 0)
+			return e;
+	} else {
+		if ((e = req_path(r, "path")) != 0 ||
+		    (e = req_node_perms(r, &perms, &node)) != 0)
+			return e;
+		if (!acl_allows(perms, PERM_MANAGE))
+			return req_fail(r, SD_EPERM, "no manage access at this "
+			    "path");
+		path = store_path_param(&r->path);
+		v[0] = path;
+		e = db_exec(r->db, ST_ACL_GET, 1, v, NULL, NULL, &res);
+		free(path);
+		if (e != 0)
+			return e;
+	}
+	grants = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		if (global) {
+			json_array_append_new(grants, grant_json(NULL,
+			    PQgetvalue(res, i, 0),
+			    atoi(PQgetvalue(res, i, 1)), 1, 0));
+			continue;
+		}
+		depth = atoi(PQgetvalue(res, i, 0));
+		at = r->path;
+		at.n = depth;
+		json_array_append_new(grants, grant_json(&at,
+		    PQgetvalue(res, i, 1), atoi(PQgetvalue(res, i, 2)), 0,
+		    depth < r->path.n));
+	}
+	PQclear(res);
+	json_object_set_new(r->resp, "grants", grants);
+	return 0;
+}
+
+static int
+set_global(struct request *r, const char *gid, int want)
+{
+	const char *v[2] = { gid, NULL };
+	char pbuf[16];
+	PGresult *res;
+	int e, held, old = 0;
+
+	if ((e = req_global_perms(r, &held)) != 0)
+		return e;
+	if ((e = db_exec(r->db, ST_GLOBAL_GRANT_GET, 1, v, NULL, NULL,
+	    &res)) != 0)
+		return e;
+	if (PQntuples(res) == 1)
+		old = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (held == 0 || ((old ^ want) & ~held) != 0)
+		return req_fail(r, SD_EPERM, "only global permissions the "
+		    "caller holds can be granted or removed");
+	if (want == 0)
+		return db_run(r->db, ST_GLOBAL_GRANT_DELETE, 1, v);
+	snprintf(pbuf, sizeof(pbuf), "%d", want);
+	v[1] = pbuf;
+	return db_run(r->db, ST_GLOBAL_GRANT_SET, 2, v);
+}
+
+int
+act_acl_set(struct request *r)
+{
+	const char *group, *v[3];
+	char gbuf[24], pbuf[16], *path;
+	long long gid, node;
+	int e, global, want, perms;
+	PGresult *res;
+
+	if ((e = want_global(r, &global)) != 0)
+		return e;
+	if (!global && (e = req_path(r, "path")) != 0)
+		return e;
+	if ((e = req_name(r, "group", &group)) != 0 ||
+	    (e = acl_perms_from_json(json_object_get(r->req, "permissions"),
+	    global, &want, &r->why)) != 0)
+		return e;
+	json_object_set_new(r->detail, "permissions",
+	    acl_perms_to_json(want, global));
+	json_object_set_new(r->detail, "global", json_boolean(global));
+	if (!global) {
+		if ((e = req_node_perms(r, &perms, &node)) != 0)
+			return e;
+		if (!acl_allows(perms, PERM_MANAGE))
+			return req_fail(r, SD_EPERM, "no manage access at this "
+			    "path");
+	}
+	if ((e = group_id(r, group, &gid)) != 0)
+		return e;
+	snprintf(gbuf, sizeof(gbuf), "%lld", gid);
+	if (global)
+		return set_global(r, gbuf, want);
+
+	path = store_path_param(&r->path);
+	v[0] = path;
+	e = db_exec(r->db, ST_ENSURE_PATH, 1, v, NULL, NULL, &res);
+	free(path);
+	if (e != 0)
+		return e;
+	v[0] = PQgetvalue(res, 0, 0);
+	v[1] = gbuf;
+	snprintf(pbuf, sizeof(pbuf), "%d", want);
+	v[2] = pbuf;
+	e = db_run(r->db, want ? ST_GRANT_SET : ST_GRANT_DELETE, want ? 3 : 2,
+	    v);
+	PQclear(res);
+	return e;
+}

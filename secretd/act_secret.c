@@ -1,0 +1,398 @@
+/*
+ * act_secret.c - secret.get, put, list, history, delete.
+ *
+ * Every handler checks the caller's permission at the path before it
+ * looks at anything else, and answers permission_denied the same way
+ * whether or not the path exists (no existence leak).  Plaintext exists
+ * only between open_value/seal_value and the response or the client's
+ * buffer, and is wiped on every path out.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "acl.h"
+#include "actions.h"
+#include "log.h"
+#include "proto.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define LIST_MAX	10000
+
+static int
+denied(struct request *r, const char *what)
+{
+	return req_fail(r, SD_EPERM, "no %s access at this path", what);
+}
+
+/* Read a bytea column (text format) into a fresh buffer. */
+static unsigned char *
+bytea(PGresult *res, int row, int col, size_t *len)
+{
+	return PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col),
+	    len);
+}
+
+int
+act_secret_get(struct request *r)
+{
+	long long want = 0;
+	char *path, vbuf[16];
+	const char *v[3];
+	unsigned char *nonce = NULL, *ct = NULL, *pt = NULL;
+	size_t nlen, clen, plen = 0;
+	long long node;
+	int e, version;
+	uint32_t key_id;
+	PGresult *res;
+
+	if ((e = req_path(r, "path")) != 0 ||
+	    (e = proto_get_int(r->req, "version", 0, 1, INT_MAX, &want,
+	    &r->why)) != 0)
+		return e;
+	path = store_path_param(&r->path);
+	snprintf(vbuf, sizeof(vbuf), "%lld", want);
+	v[0] = req_principal_param(r);
+	v[1] = path;
+	v[2] = want > 0 ? vbuf : NULL;
+	e = db_exec(r->db, ST_GET, 3, v, NULL, NULL, &res);
+	free(path);
+	if (e != 0)
+		return e;
+	if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
+		PQclear(res);
+		return denied(r, "read");
+	}
+	if (want > 0)
+		r->version = want;
+	if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2)) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, want > 0 ?
+		    "no such version" : "no value at this path");
+	}
+	node = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	version = atoi(PQgetvalue(res, 0, 2));
+	r->version = version;
+	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, want > 0 ? "version %d is a "
+		    "deletion" : "the value was deleted (version %d)", version);
+	}
+	if (PQgetisnull(res, 0, 6)) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, "version %d was destroyed",
+		    version);
+	}
+	key_id = (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
+	nonce = bytea(res, 0, 5, &nlen);
+	ct = bytea(res, 0, 6, &clen);
+	if (nonce == NULL || ct == NULL ||
+	    open_value(r->ctx->kr, node, version, key_id, nonce, nlen, ct,
+	    clen, &pt, &plen) != 0) {
+		log_error("cannot open the value of node %lld version %d "
+		    "(key %u): missing key or failed authentication", node,
+		    version, key_id);
+		PQfreemem(nonce);
+		PQfreemem(ct);
+		PQclear(res);
+		return req_fail(r, SD_EINTERNAL, "stored value cannot be "
+		    "decrypted (see the server log)");
+	}
+	PQfreemem(nonce);
+	PQfreemem(ct);
+	json_object_set_new(r->resp, "path", path_to_json(&r->path));
+	proto_set_value(r->resp, pt, plen);
+	freezero(pt, plen + 1);
+	json_object_set_new(r->resp, "version", json_integer(version));
+	json_object_set_new(r->resp, "updated_at",
+	    json_string(PQgetvalue(res, 0, 7)));
+	json_object_set_new(r->resp, "updated_by",
+	    json_string(PQgetvalue(res, 0, 8)));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Lock node (so writers to one secret queue up) and read its current
+ * version and whether that version is a live value.
+ */
+static int
+lock_node(struct request *r, long long node, int *current, int *live)
+{
+	char nbuf[24];
+	const char *v[1] = { nbuf };
+	PGresult *res;
+	int e;
+
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL, &res)) != 0)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, "no such path");
+	}
+	*current = atoi(PQgetvalue(res, 0, 1));
+	*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+static int
+put_sealed(struct request *r, long long node, int version,
+    const unsigned char *val, size_t len)
+{
+	unsigned char nonce[SEAL_NONCE_LEN], *ct = NULL;
+	char nbuf[24], vbuf[16], kbuf[16], mbuf[16];
+	const char *v[7];
+	int lens[7] = { 0 }, fmts[7] = { 0 };
+	size_t clen;
+	uint32_t key_id;
+	PGresult *res;
+	int e;
+
+	if ((e = seal_value(r->ctx->kr, node, version, val, len, &key_id,
+	    nonce, &ct, &clen)) != 0)
+		return e;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	snprintf(vbuf, sizeof(vbuf), "%d", version);
+	snprintf(kbuf, sizeof(kbuf), "%u", key_id);
+	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
+	v[0] = nbuf;
+	v[1] = vbuf;
+	v[2] = kbuf;
+	v[3] = (const char *)nonce;
+	lens[3] = SEAL_NONCE_LEN;
+	fmts[3] = 1;
+	v[4] = (const char *)ct;
+	lens[4] = (int)clen;
+	fmts[4] = 1;
+	v[5] = r->sess->principal;
+	v[6] = mbuf;
+	e = db_exec(r->db, ST_PUT_VERSION, 7, v, lens, fmts, &res);
+	free(ct);
+	if (e == 0)
+		PQclear(res);
+	return e;
+}
+
+int
+act_secret_put(struct request *r)
+{
+	unsigned char *val = NULL;
+	size_t len = 0;
+	long long cas = -1, node, dummy;
+	char *path;
+	const char *v[1];
+	int e, perms, current, live;
+	PGresult *res;
+
+	if ((e = req_path(r, "path")) != 0)
+		return e;
+	if (r->path.n == 0)
+		return req_fail(r, SD_EBADREQ, "the root cannot hold a value");
+	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
+	    &r->why)) != 0)
+		return e;
+	if ((e = req_node_perms(r, &perms, &dummy)) != 0)
+		return e;
+	if (!acl_allows(perms, PERM_WRITE))
+		return denied(r, "write");
+	if ((e = proto_get_value(r->req, r->ctx->cfg->max_value_size, &val,
+	    &len, &r->why)) != 0)
+		return e;
+
+	path = store_path_param(&r->path);
+	v[0] = path;
+	e = db_exec(r->db, ST_ENSURE_PATH, 1, v, NULL, NULL, &res);
+	free(path);
+	if (e != 0)
+		goto out;
+	node = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if ((e = lock_node(r, node, &current, &live)) != 0)
+		goto out;
+	if (cas >= 0 && (cas == 0 ? live : cas != current)) {
+		e = req_fail(r, SD_ECONFLICT, "check-and-set failed: the "
+		    "current version is %d%s", current, live ? "" :
+		    " (no value)");
+		goto out;
+	}
+	r->version = current + 1;
+	if ((e = put_sealed(r, node, current + 1, val, len)) != 0)
+		goto out;
+	audit_value_hash(r->ctx->kr, val, len, r->value_hash);
+	r->has_hash = 1;
+	json_object_set_new(r->resp, "version", json_integer(current + 1));
+out:
+	freezero(val, len);
+	return e;
+}
+
+/* The caller needs discover here and a node must exist. */
+static int
+need_node(struct request *r, int perm, const char *what, long long *node)
+{
+	int e, perms;
+
+	if ((e = req_path(r, "path")) != 0 ||
+	    (e = req_node_perms(r, &perms, node)) != 0)
+		return e;
+	if (!acl_allows(perms, perm))
+		return denied(r, what);
+	if (*node == 0)
+		return req_fail(r, SD_ENOTFOUND, "no such path");
+	return 0;
+}
+
+static json_t *
+list_entry(const struct request *r, PGresult *res, int row)
+{
+	struct sd_path rel, full;
+	json_t *o = json_object();
+	int i;
+
+	memset(&full, 0, sizeof(full));
+	if (store_path_from_pg(PQgetvalue(res, row, 0), &rel) != 0)
+		return o;
+	for (i = 0; i < r->path.n && full.n < PATH_MAX_DEPTH; i++)
+		full.name[full.n++] = r->path.name[i];
+	for (i = 0; i < rel.n && full.n < PATH_MAX_DEPTH; i++)
+		full.name[full.n++] = rel.name[i];
+	json_object_set_new(o, "path", path_to_json(&full));
+	path_free(&rel);
+	json_object_set_new(o, "has_value",
+	    json_boolean(strcmp(PQgetvalue(res, row, 1), "t") == 0));
+	json_object_set_new(o, "version", PQgetisnull(res, row, 2) ?
+	    json_null() : json_integer(atoi(PQgetvalue(res, row, 2))));
+	json_object_set_new(o, "updated_at", PQgetisnull(res, row, 3) ?
+	    json_null() : json_string(PQgetvalue(res, row, 3)));
+	json_object_set_new(o, "children",
+	    json_integer(atoll(PQgetvalue(res, row, 4))));
+	return o;
+}
+
+int
+act_secret_list(struct request *r)
+{
+	char nbuf[24], lbuf[16];
+	const char *v[2];
+	long long node;
+	int e, recursive = 0, i, n;
+	json_t *entries;
+	PGresult *res;
+
+	if ((e = proto_get_bool(r->req, "recursive", 0, &recursive,
+	    &r->why)) != 0 ||
+	    (e = need_node(r, PERM_DISCOVER, "discover", &node)) != 0)
+		return e;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	snprintf(lbuf, sizeof(lbuf), "%d", LIST_MAX + 1);
+	v[0] = nbuf;
+	v[1] = lbuf;
+	if ((e = db_exec(r->db, recursive ? ST_LIST_TREE : ST_LIST, 2, v,
+	    NULL, NULL, &res)) != 0)
+		return e;
+	entries = json_array();
+	n = PQntuples(res);
+	for (i = 0; i < n && i < LIST_MAX; i++)
+		json_array_append_new(entries, list_entry(r, res, i));
+	PQclear(res);
+	json_object_set_new(r->resp, "entries", entries);
+	if (n > LIST_MAX)
+		json_object_set_new(r->resp, "truncated", json_true());
+	return 0;
+}
+
+int
+act_secret_history(struct request *r)
+{
+	char nbuf[24];
+	const char *v[1] = { nbuf }, *state;
+	long long node;
+	int e, i, n, current;
+	json_t *versions, *o;
+	PGresult *res;
+
+	if ((e = need_node(r, PERM_DISCOVER, "discover", &node)) != 0)
+		return e;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	if ((e = db_exec(r->db, ST_HISTORY, 1, v, NULL, NULL, &res)) != 0)
+		return e;
+	if ((n = PQntuples(res)) == 0) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, "no versions at this path");
+	}
+	versions = json_array();
+	current = atoi(PQgetvalue(res, 0, 5));
+	for (i = 0; i < n; i++) {
+		int ver = atoi(PQgetvalue(res, i, 0));
+
+		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+			state = "deleted";
+		else if (strcmp(PQgetvalue(res, i, 2), "t") == 0)
+			state = "destroyed";
+		else
+			state = ver == current ? "current" : "previous";
+		o = json_object();
+		json_object_set_new(o, "version", json_integer(ver));
+		json_object_set_new(o, "state", json_string(state));
+		json_object_set_new(o, "created_at",
+		    json_string(PQgetvalue(res, i, 3)));
+		json_object_set_new(o, "created_by",
+		    json_string(PQgetvalue(res, i, 4)));
+		json_array_append_new(versions, o);
+	}
+	PQclear(res);
+	json_object_set_new(r->resp, "versions", versions);
+	return 0;
+}
+
+int
+act_secret_delete(struct request *r)
+{
+	char nbuf[24], vbuf[16], mbuf[16];
+	const char *v[4];
+	long long node;
+	int e, recursive = 0, current, live, n;
+	PGresult *res;
+
+	if ((e = proto_get_bool(r->req, "recursive", 0, &recursive,
+	    &r->why)) != 0 ||
+	    (e = need_node(r, PERM_WRITE, "write", &node)) != 0)
+		return e;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
+	if (recursive) {
+		v[0] = nbuf;
+		v[1] = r->sess->principal;
+		v[2] = mbuf;
+		if ((e = db_exec(r->db, ST_DELETE_TREE, 3, v, NULL, NULL,
+		    &res)) != 0)
+			return e;
+		n = PQntuples(res);
+		PQclear(res);
+		if (n == 0)
+			return req_fail(r, SD_ENOTFOUND, "no values to delete");
+		json_object_set_new(r->resp, "deleted", json_integer(n));
+		return 0;
+	}
+	if ((e = lock_node(r, node, &current, &live)) != 0)
+		return e;
+	if (!live)
+		return req_fail(r, SD_ENOTFOUND, "no value to delete");
+	snprintf(vbuf, sizeof(vbuf), "%d", current + 1);
+	v[0] = nbuf;
+	v[1] = vbuf;
+	v[2] = r->sess->principal;
+	v[3] = mbuf;
+	if ((e = db_run(r->db, ST_TOMBSTONE, 4, v)) != 0)
+		return e;
+	r->version = current + 1;
+	json_object_set_new(r->resp, "deleted", json_integer(1));
+	json_object_set_new(r->resp, "version", json_integer(current + 1));
+	return 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * act_session.c - whoami: who the session is, its groups and global
+ * permissions.  Allowed in enrol-only sessions (it reveals nothing).
+ */
+#include <stdlib.h>
+
+#include "acl.h"
+#include "actions.h"
+#include "store.h"
+
+int
+act_whoami(struct request *r)
+{
+	const char *v[1] = { req_principal_param(r) };
+	json_t *groups = json_array();
+	PGresult *res;
+	int e, global = 0, i;
+
+	if (!r->sess->enrol_only) {
+		if ((e = req_global_perms(r, &global)) != 0 ||
+		    (e = db_exec(r->db, ST_PRINCIPAL_GROUPS, 1, v, NULL, NULL,
+		    &res)) != 0) {
+			json_decref(groups);
+			return e;
+		}
+		for (i = 0; i < PQntuples(res); i++)
+			json_array_append_new(groups,
+			    json_string(PQgetvalue(res, i, 0)));
+		PQclear(res);
+	}
+	json_object_set_new(r->resp, "principal", r->sess->enrol_only ?
+	    json_null() : json_string(r->sess->principal));
+	json_object_set_new(r->resp, "groups", groups);
+	json_object_set_new(r->resp, "global", acl_perms_to_json(global, 1));
+	json_object_set_new(r->resp, "enrol_only",
+	    json_boolean(r->sess->enrol_only));
+	return 0;
+}

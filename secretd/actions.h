@@ -1,0 +1,59 @@
+/*
+ * actions.h - the action handlers, one file per family:
+ *   act_session.c    whoami
+ *   act_secret.c     secret.*
+ *   act_acl.c        acl.*
+ *   act_group.c      group.*
+ *   act_principal.c  principal.*
+ * Each returns 0 having filled r->resp, or an SD_E* code with r->why.
+ */
+#ifndef SECRETD_ACTIONS_H
+#define SECRETD_ACTIONS_H
+
+#include "request.h"
+
+int	act_whoami(struct request *r);
+
+int	act_secret_get(struct request *r);
+int	act_secret_put(struct request *r);
+int	act_secret_list(struct request *r);
+int	act_secret_history(struct request *r);
+int	act_secret_delete(struct request *r);
+
+int	act_acl_get(struct request *r);
+int	act_acl_set(struct request *r);
+
+int	act_group_create(struct request *r);
+int	act_group_delete(struct request *r);
+int	act_group_list(struct request *r);
+int	act_group_member_add(struct request *r);
+int	act_group_member_remove(struct request *r);
+int	act_group_member_list(struct request *r);
+
+int	act_principal_create(struct request *r);
+int	act_principal_delete(struct request *r);
+int	act_principal_list(struct request *r);
+int	act_principal_show(struct request *r);
+int	act_principal_key_add(struct request *r);
+int	act_principal_key_remove(struct request *r);
+
+/* Shared helpers (act_common.c). */
+
+/* 1 if s is a valid principal or group name. */
+int	name_valid(const char *s);
+/* Read a name field (principal/group rules); SD_EBADREQ if invalid. */
+int	req_name(struct request *r, const char *key, const char **out)
+	    SD_MUST_CHECK;
+/* Node permissions of the caller at r->path, and the node id there (0
+ * when no node exists at the path). */
+int	req_node_perms(struct request *r, int *perms, long long *node_id)
+	    SD_MUST_CHECK;
+/* Global permissions of the caller. */
+int	req_global_perms(struct request *r, int *perms) SD_MUST_CHECK;
+/* Id of a group / principal by name: 0, SD_ENOTFOUND, or db error. */
+int	group_id(struct request *r, const char *name, long long *id)
+	    SD_MUST_CHECK;
+int	principal_id(struct request *r, const char *name, long long *id)
+	    SD_MUST_CHECK;
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * admin.c - migrate, init, keygen, rekey and the start-up checks.
+ *
+ * Migrations are compiled in (migrations.h) and applied in order, each
+ * in its own transaction together with its schema_migrations row, under
+ * an advisory lock so two migrators cannot interleave.  SQL text here is
+ * either ours (migrations, fixed statements) or parameterised.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "admin.h"
+#include "db.h"
+#include "linereader.h"
+#include "log.h"
+#include "migrations.h"
+#include "sshkey.h"
+#include "xmalloc.h"
+
+#define MIGRATE_LOCK	"7303711125"	/* advisory lock key */
+
+static const char *
+admin_conninfo(const struct config *cfg)
+{
+	return cfg->admin_database ? cfg->admin_database : cfg->database;
+}
+
+/* Run SQL with parameters; 0 or -1 (error printed). */
+static int
+run(PGconn *c, PGresult **out, const char *sql, int n, const char **v)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "secretd: database: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+static PGconn *
+connect_or_complain(const char *conninfo)
+{
+	char err[512];
+	PGconn *c;
+
+	if ((c = db_connect_once(conninfo, err, sizeof(err))) == NULL)
+		fprintf(stderr, "secretd: %s\n", err);
+	return c;
+}
+
+static int
+applied_version(PGconn *c, int *version)
+{
+	PGresult *r;
+
+	if (run(c, &r, "SELECT coalesce(max(version), 0) FROM "
+	    "schema_migrations", 0, NULL) != 0)
+		return -1;
+	*version = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* Make the runtime login role (from cfg->database) a secretd_runtime. */
+static int
+grant_runtime(PGconn *admin, const struct config *cfg)
+{
+	PGconn *rt;
+	PGresult *r;
+	const char *v[1];
+	char *user;
+	int e;
+
+	if (cfg->admin_database == NULL) {
+		fprintf(stderr, "secretd: warning: admin_database is not set, "
+		    "so secretd runs as the schema owner; set it for least "
+		    "privilege\n");
+		return 0;
+	}
+	if ((rt = connect_or_complain(cfg->database)) == NULL)
+		return -1;
+	if (run(rt, &r, "SELECT current_user", 0, NULL) != 0) {
+		PQfinish(rt);
+		return -1;
+	}
+	user = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(rt);
+	v[0] = user;
+	e = run(admin, NULL, "SELECT set_config('secretd.grantee', $1, false)",
+	    1, v);
+	if (e == 0)
+		e = run(admin, NULL, "DO $$ BEGIN "
+		    "IF current_setting('secretd.grantee') <> current_user THEN "
+		    "EXECUTE format('GRANT secretd_runtime TO %I', "
+		    "current_setting('secretd.grantee')); END IF; END $$", 0,
+		    NULL);
+	free(user);
+	return e;
+}
+
+int
+admin_migrate(const struct config *cfg)
+{
+	PGconn *c;
+	char vbuf[16];
+	const char *v[2];
+	int i, have, applied = 0;
+
+	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL)
+		return -1;
+	if (run(c, NULL, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0,
+	    NULL) != 0 ||
+	    run(c, NULL, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version integer PRIMARY KEY, name text NOT NULL, "
+	    "applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL) != 0 ||
+	    applied_version(c, &have) != 0)
+		goto fail;
+	for (i = 0; i < n_migrations; i++) {
+		const struct migration *m = &migrations[i];
+		PGresult *r;
+
+		if (m->version <= have)
+			continue;
+		if (run(c, NULL, "BEGIN", 0, NULL) != 0)
+			goto fail;
+		r = PQexec(c, m->sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "secretd: migration %s failed: %s",
+			    m->name, PQresultErrorMessage(r));
+			PQclear(r);
+			goto fail;
+		}
+		PQclear(r);
+		snprintf(vbuf, sizeof(vbuf), "%d", m->version);
+		v[0] = vbuf;
+		v[1] = m->name;
+		if (run(c, NULL, "INSERT INTO schema_migrations (version, name) "
+		    "VALUES ($1, $2)", 2, v) != 0 ||
+		    run(c, NULL, "COMMIT", 0, NULL) != 0)
+			goto fail;
+		fprintf(stderr, "secretd: applied migration %s\n", m->name);
+		applied++;
+	}
+	if (run(c, NULL, "GRANT SELECT ON schema_migrations TO "
+	    "secretd_runtime", 0, NULL) != 0 || grant_runtime(c, cfg) != 0)
+		goto fail;
+	if (applied == 0)
+		fprintf(stderr, "secretd: schema is up to date (version %d)\n",
+		    have);
+	PQfinish(c);
+	return 0;
+fail:
+	PQfinish(c);
+	return -1;
+}
+
+/* First key line of a public key file. */
+static int
+read_pubkey(const char *file, struct sshkey_pub *k)
+{
+	struct linereader *lr;
+	const char *why = NULL;
+	char *line;
+	size_t len;
+	FILE *f;
+	int r, e = -1;
+
+	if ((f = fopen(file, "re")) == NULL) {
+		fprintf(stderr, "secretd: %s: cannot open\n", file);
+		return -1;
+	}
+	lr = linereader_fd(fileno(f), SSHKEY_MAX_B64 + 1024);
+	while ((r = linereader_next(lr, 5000, &line, &len)) == LR_LINE) {
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (sshkey_parse_line(line, len, k, &why) == 0)
+			e = 0;
+		else
+			fprintf(stderr, "secretd: %s: %s\n", file, why);
+		break;
+	}
+	if (r != LR_LINE && e != 0)
+		fprintf(stderr, "secretd: %s: no public key found\n", file);
+	linereader_free(lr);
+	fclose(f);
+	return e;
+}
+
+int
+admin_init(const struct config *cfg, const char *admin, const char *keyfile)
+{
+	struct sshkey_pub k = { 0 };
+	struct keyring *kr;
+	char err[512];
+	const char *v[4];
+	PGconn *c = NULL;
+	PGresult *r;
+	int e = -1;
+
+	if (read_pubkey(keyfile, &k) != 0)
+		return -1;
+	if (admin_migrate(cfg) != 0)
+		goto out;
+	if (access(cfg->keyring, F_OK) != 0) {
+		if (keyring_create(cfg->keyring, err, sizeof(err)) != 0) {
+			fprintf(stderr, "secretd: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr, "secretd: created keyring %s\n", cfg->keyring);
+	}
+	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) != 0) {
+		fprintf(stderr, "secretd: %s\n", err);
+		goto out;
+	}
+	keyring_free(kr);
+	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL)
+		goto out;
+	v[0] = admin;
+	v[1] = k.fp;
+	v[2] = k.type;
+	v[3] = k.b64;
+	if (run(c, NULL, "BEGIN", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO grp (name) VALUES ('admins') "
+	    "ON CONFLICT (name) DO NOTHING", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO global_grant (group_id, perms) "
+	    "SELECT id, 15 FROM grp WHERE name = 'admins' "
+	    "ON CONFLICT (group_id) DO UPDATE SET perms = 15", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO node_grant (node_id, group_id, perms) "
+	    "SELECT 1, id, 15 FROM grp WHERE name = 'admins' "
+	    "ON CONFLICT (node_id, group_id) DO UPDATE SET perms = 15", 0,
+	    NULL) != 0 ||
+	    run(c, &r, "INSERT INTO principal (name) VALUES ($1) RETURNING id",
+	    1, v) != 0)
+		goto out;
+	PQclear(r);
+	if (run(c, NULL, "INSERT INTO principal_key (fingerprint, "
+	    "principal_id, key_type, key_b64) SELECT $2, id, $3, $4 "
+	    "FROM principal WHERE name = $1", 4, v) != 0 ||
+	    run(c, NULL, "INSERT INTO group_member (principal_id, group_id) "
+	    "SELECT p.id, g.id FROM principal p, grp g "
+	    "WHERE p.name = $1 AND g.name = 'admins'", 1, v) != 0 ||
+	    run(c, NULL, "COMMIT", 0, NULL) != 0)
+		goto out;
+	fprintf(stderr, "secretd: created admin %s (%s) in group admins\n",
+	    admin, k.fp);
+	e = 0;
+out:
+	if (c != NULL)
+		PQfinish(c);
+	sshkey_pub_free(&k);
+	return e;
+}
+
+int
+admin_keygen(const struct config *cfg)
+{
+	char err[512];
+	uint32_t id;
+
+	if (keyring_add_key(cfg->keyring, &id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "secretd: %s\n", err);
+		return -1;
+	}
+	fprintf(stderr, "secretd: added key %u to %s; it seals new values "
+	    "once secretd restarts; then run \"secretd rekey\"\n", id,
+	    cfg->keyring);
+	return 0;
+}
+
+int
+admin_rekey(const struct config *cfg)
+{
+	fprintf(stderr, "secretd: rekey is not available in this version\n");
+	(void)cfg;
+	return -1;
+}
+
+int
+admin_startup_check(const struct config *cfg, const struct keyring *kr)
+{
+	char err[512];
+	PGconn *c;
+	PGresult *r;
+	int have, i, bad = 0;
+
+	if ((c = db_connect_once(cfg->database, err, sizeof(err))) == NULL) {
+		log_warn("%s; serving \"unavailable\" until it is back", err);
+		return 0;
+	}
+	if (applied_version(c, &have) != 0 ||
+	    have < migrations[n_migrations - 1].version) {
+		log_error("the database schema is not up to date (have %d, "
+		    "need %d): run \"secretd migrate\"", have,
+		    migrations[n_migrations - 1].version);
+		PQfinish(c);
+		return -1;
+	}
+	if (run(c, &r, "SELECT key_id, count(*) FROM secret_version "
+	    "WHERE ciphertext IS NOT NULL GROUP BY key_id", 0, NULL) != 0) {
+		PQfinish(c);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		uint32_t id = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+
+		if (!keyring_has(kr, id)) {
+			log_error("%s stored versions are sealed with key %u, "
+			    "which the keyring %s lacks: restore that key",
+			    PQgetvalue(r, i, 1), id, cfg->keyring);
+			bad = 1;
+		}
+	}
+	PQclear(r);
+	PQfinish(c);
+	return bad ? -1 : 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * db.h - a fixed pool of PostgreSQL connections with prepared statements.
+ *
+ * Each connection prepares the statement table given to db_pool_new when
+ * it connects.  A broken connection is reconnected on the next acquire,
+ * with backoff; while the database is down callers get SD_EUNAVAIL and
+ * the daemon keeps running.  All SQL goes through prepared statements
+ * with parameters: there is no function here that takes SQL text from a
+ * caller at run time.
+ */
+#ifndef SECRETD_DB_H
+#define SECRETD_DB_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+};
+
+struct db_pool;
+struct db;
+
+/* stmts must stay valid for the pool's life.  Connections are opened
+ * lazily.  Never returns NULL. */
+struct db_pool *db_pool_new(const char *conninfo, int size,
+	    const struct db_stmt *stmts, int nstmts);
+void	db_pool_free(struct db_pool *pool);
+
+/*
+ * Take a connection for one request, waiting for a free one if needed.
+ * Returns 0 with *out, or SD_EUNAVAIL when the database cannot be reached
+ * (then *out is NULL).  The connection must be given back with
+ * db_release, after COMMIT or ROLLBACK.
+ */
+int	db_acquire(struct db_pool *pool, struct db **out) SD_MUST_CHECK;
+void	db_release(struct db_pool *pool, struct db *db);
+
+/*
+ * Run prepared statement number stmt with n text parameters (NULL
+ * entries are SQL NULL).  lengths/formats may be NULL (all text); a
+ * format of 1 marks a binary (bytea) parameter.  Returns 0 with *res
+ * (caller PQclear()s it) for PGRES_COMMAND_OK / PGRES_TUPLES_OK, else:
+ * SD_EUNAVAIL when the connection is lost, SD_EEXISTS for a unique
+ * violation, SD_EINTERNAL otherwise (logged, with the SQLSTATE).
+ */
+int	db_exec(struct db *db, int stmt, int n, const char *const *values,
+	    const int *lengths, const int *formats, PGresult **res)
+	    SD_MUST_CHECK;
+
+/* The same, discarding the result. */
+int	db_run(struct db *db, int stmt, int n, const char *const *values)
+	    SD_MUST_CHECK;
+
+/* Transaction control. */
+int	db_begin(struct db *db) SD_MUST_CHECK;
+int	db_commit(struct db *db) SD_MUST_CHECK;
+void	db_rollback(struct db *db);
+
+/* Connect once outside the pool (migrate, init, rekey).  Returns NULL
+ * and fills err on failure. */
+PGconn	*db_connect_once(const char *conninfo, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * dispatch.c - the action table.  Each row names the handler, the global
+ * permission checked before it runs (node permissions are checked by the
+ * handler at the path it acts on), and its flags.  The table is the one
+ * place to see what every action needs.
+ */
+#include <string.h>
+
+#include "acl.h"
+#include "actions.h"
+#include "dispatch.h"
+
+#define RD	(A_AUDIT)
+#define WR	(A_AUDIT | A_TXN)
+
+static const struct action actions[] = {
+	{ "whoami",		act_whoami, 0, A_ENROL_OK },
+
+	{ "secret.get",		act_secret_get, 0, RD },
+	{ "secret.put",		act_secret_put, 0, WR },
+	{ "secret.list",	act_secret_list, 0, RD },
+	{ "secret.history",	act_secret_history, 0, RD },
+	{ "secret.delete",	act_secret_delete, 0, WR },
+
+	{ "acl.get",		act_acl_get, 0, RD },
+	{ "acl.set",		act_acl_set, 0, WR },
+
+	{ "group.create",	act_group_create, GPERM_GROUP_MANAGE, WR },
+	{ "group.delete",	act_group_delete, GPERM_GROUP_MANAGE, WR },
+	{ "group.list",		act_group_list, GPERM_GROUP_MANAGE, RD },
+	{ "group.member_add",	act_group_member_add, GPERM_GROUP_MANAGE, WR },
+	{ "group.member_remove", act_group_member_remove, GPERM_GROUP_MANAGE,
+				WR },
+	{ "group.member_list",	act_group_member_list, GPERM_GROUP_MANAGE, RD },
+
+	{ "principal.create",	act_principal_create, GPERM_PRINCIPAL_MANAGE,
+				WR },
+	{ "principal.delete",	act_principal_delete, GPERM_PRINCIPAL_MANAGE,
+				WR },
+	{ "principal.list",	act_principal_list, GPERM_PRINCIPAL_MANAGE, RD },
+	{ "principal.show",	act_principal_show, GPERM_PRINCIPAL_MANAGE, RD },
+	{ "principal.key_add",	act_principal_key_add, GPERM_PRINCIPAL_MANAGE,
+				WR },
+	{ "principal.key_remove", act_principal_key_remove,
+				GPERM_PRINCIPAL_MANAGE, WR },
+};
+
+const struct action *
+dispatch_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(actions[i].name, name) == 0)
+			return &actions[i];
+	return NULL;
+}

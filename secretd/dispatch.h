@@ -1,0 +1,27 @@
+/*
+ * dispatch.h - the table of actions: one row per action with its handler,
+ * the global permission it needs before the handler runs, and whether it
+ * runs in a transaction and is audited.  Adding an action is adding a row.
+ */
+#ifndef SECRETD_DISPATCH_H
+#define SECRETD_DISPATCH_H
+
+#include "request.h"
+
+enum action_flags {
+	A_AUDIT = 1 << 0,	/* write an audit row (ok, denied or error) */
+	A_TXN = 1 << 1,		/* run the handler inside BEGIN/COMMIT */
+	A_ENROL_OK = 1 << 2,	/* allowed in an enrol-only session */
+};
+
+struct action {
+	const char	*name;
+	int		(*handler)(struct request *r);
+	int		 gperm;		/* global permission needed, or 0 */
+	unsigned	 flags;
+};
+
+/* The row for name, or NULL. */
+const struct action *dispatch_find(const char *name);
+
+#endif

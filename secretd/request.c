@@ -1,0 +1,44 @@
+/*
+ * request.c - small helpers shared by the action handlers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "proto.h"
+#include "request.h"
+
+int
+req_fail(struct request *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->whybuf, sizeof(r->whybuf), fmt, ap);
+	va_end(ap);
+	r->why = r->whybuf;
+	return err;
+}
+
+int
+req_path(struct request *r, const char *key)
+{
+	const json_t *v = json_object_get(r->req, key);
+	int e;
+
+	if (v == NULL)
+		return req_fail(r, SD_EBADREQ, "%s missing", key);
+	path_free(&r->path);
+	if ((e = path_from_json(v, &r->path, &r->why)) != 0)
+		return e;
+	r->has_path = 1;
+	return 0;
+}
+
+const char *
+req_principal_param(const struct request *r)
+{
+	static __thread char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)r->sess->principal_id);
+	return buf;
+}

@@ -1,0 +1,68 @@
+/*
+ * request.h - what a handler sees of one request and its session.
+ *
+ * A handler reads fields from r->req, checks the permission it needs,
+ * does its work through r->db, and either fills r->resp and returns 0, or
+ * returns an SD_E* code with a message in r->why.  It also records, for
+ * the audit row, the path, version and value hash it acted on.  The
+ * session loop (session.c) owns everything else: transactions, the audit
+ * row, and the response line.
+ */
+#ifndef SECRETD_REQUEST_H
+#define SECRETD_REQUEST_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "path.h"
+#include "sshkey.h"
+
+/* Shared by every connection; read-only once serving. */
+struct server_ctx {
+	const struct config	*cfg;
+	struct db_pool		*pool;
+	const struct keyring	*kr;
+};
+
+struct session {
+	char		 id[17];		/* random, hex */
+	int64_t		 principal_id;		/* 0: none */
+	char		 principal[65];
+	char		 fingerprint[SSHKEY_FP_LEN + 1];
+	int		 enrol_only;
+	char		 client_addr[64];	/* "" when unknown */
+	int		 client_port;		/* 0 when unknown */
+};
+
+struct request {
+	const struct server_ctx	*ctx;
+	struct session		*sess;
+	struct db		*db;
+	const json_t		*req;
+	json_t			*resp;		/* handler adds its fields */
+	const char		*why;		/* error message, static */
+	char			 whybuf[192];	/* or formatted here */
+
+	/* for the audit row */
+	struct sd_path		 path;
+	int			 has_path;
+	long long		 version;	/* -1: none */
+	unsigned char		 value_hash[AUDIT_HASH_LEN];
+	int			 has_hash;
+	json_t			*detail;	/* extra audit fields or NULL */
+};
+
+/* Set a formatted error message; returns err for "return req_fail(...)". */
+int	req_fail(struct request *r, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Read the "path" field into r->path (marks it for the audit row). */
+int	req_path(struct request *r, const char *key) SD_MUST_CHECK;
+
+/* The caller's principal id as a decimal string (static per thread). */
+const char *req_principal_param(const struct request *r);
+
+#endif

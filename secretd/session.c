@@ -1,0 +1,324 @@
+/*
+ * session.c - the request loop of one connection.
+ *
+ * The first line must be "hello" (a secret-shell session) or
+ * "key.lookup" (sshd's AuthorizedKeysCommand asking about a key).  After
+ * hello, each line is one request: parsed strictly, dispatched through
+ * the action table, run in its transaction with its audit row, and
+ * answered with exactly one line, in order.  A bad line gets an error
+ * response and the loop goes on; only framing loss, the idle timeout or
+ * a failed write end the session.  Response buffers are wiped after use
+ * since they may carry secret values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "acl.h"
+#include "audit.h"
+#include "dispatch.h"
+#include "linereader.h"
+#include "log.h"
+#include "proto.h"
+#include "session.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define REQUEST_ID_MAX	128
+
+static int
+send_json(int fd, json_t *obj)
+{
+	size_t len;
+	char *buf = proto_dump(obj, &len);
+	int r = write_all(fd, buf, len);
+
+	freezero(buf, len);
+	return r;
+}
+
+/* Parse $SSH_CONNECTION ("client_ip client_port server_ip server_port"). */
+static void
+parse_client(struct session *s, const char *client)
+{
+	char addr[64];
+	int port;
+
+	if (client == NULL || sscanf(client, "%63s %d", addr, &port) != 2 ||
+	    port <= 0 || port > 65535 ||
+	    strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr))
+		return;
+	snprintf(s->client_addr, sizeof(s->client_addr), "%s", addr);
+	s->client_port = port;
+}
+
+/* Look up a key's principal.  0 with *pid (0 if unknown), or error. */
+static int
+lookup_key(const struct server_ctx *ctx, const char *fp, int64_t *pid,
+    char *name, size_t namelen)
+{
+	struct db *db;
+	PGresult *res;
+	const char *v[1] = { fp };
+	int e;
+
+	*pid = 0;
+	if ((e = db_acquire(ctx->pool, &db)) != 0)
+		return e;
+	e = db_exec(db, ST_KEY_LOOKUP, 1, v, NULL, NULL, &res);
+	db_release(ctx->pool, db);
+	if (e != 0)
+		return e;
+	if (PQntuples(res) == 1) {
+		*pid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(name, namelen, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Audit a refused hello (unknown key) on its own. */
+static void
+audit_refused(const struct server_ctx *ctx, struct session *s,
+    const json_t *req)
+{
+	struct request r = { .ctx = ctx, .sess = s, .req = req, .version = -1 };
+
+	if (db_acquire(ctx->pool, &r.db) != 0)
+		return;
+	if (audit_write(&r, "hello", SD_EUNAUTH) != 0)
+		log_warn("refused hello not audited");
+	db_release(ctx->pool, r.db);
+}
+
+/*
+ * Handle the first line.  Returns 1 to go on serving requests, 0 to
+ * close the connection (after the answer was sent).
+ */
+static int
+session_start(const struct server_ctx *ctx, struct session *s, int fd,
+    const char *line, size_t len)
+{
+	struct sshkey_pub key = { 0 };
+	const char *why = NULL, *action = NULL, *k = NULL, *client = NULL;
+	json_t *req, *resp;
+	int e, go_on = 0;
+
+	if ((req = proto_parse(line, len, &why)) == NULL) {
+		resp = proto_error(NULL, SD_EBADREQ, why);
+		goto out;
+	}
+	if (proto_get_string(req, "action", 1, &action, &why) != 0 ||
+	    (strcmp(action, "hello") != 0 &&
+	    strcmp(action, "key.lookup") != 0)) {
+		resp = proto_error(json_object_get(req, "id"), SD_EUNAUTH,
+		    "the first request must be hello");
+		goto out;
+	}
+	if (proto_get_string(req, "key", 1, &k, &why) != 0 ||
+	    proto_get_string(req, "client", 0, &client, &why) != 0 ||
+	    sshkey_parse_line(k, strlen(k), &key, &why) != 0) {
+		resp = proto_error(json_object_get(req, "id"), SD_EBADREQ, why);
+		goto out;
+	}
+	snprintf(s->fingerprint, sizeof(s->fingerprint), "%s", key.fp);
+	e = lookup_key(ctx, key.fp, &s->principal_id, s->principal,
+	    sizeof(s->principal));
+	if (e != 0) {
+		resp = proto_error(json_object_get(req, "id"), e,
+		    "cannot look up the key now");
+		goto out;
+	}
+	resp = proto_ok(json_object_get(req, "id"));
+	if (strcmp(action, "key.lookup") == 0) {
+		json_object_set_new(resp, "status", json_string(
+		    s->principal_id ? "known" : ctx->cfg->enrol_unknown_keys ?
+		    "enrol_only" : "unknown"));
+		goto out;
+	}
+	parse_client(s, client);
+	if (s->principal_id == 0 && !ctx->cfg->enrol_unknown_keys) {
+		log_info("unknown key %s from %s refused", s->fingerprint,
+		    s->client_addr[0] ? s->client_addr : "?");
+		audit_refused(ctx, s, req);
+		json_decref(resp);
+		resp = proto_error(json_object_get(req, "id"), SD_EUNAUTH,
+		    "key not known");
+		goto out;
+	}
+	s->enrol_only = s->principal_id == 0;
+	json_object_set_new(resp, "principal", s->enrol_only ? json_null() :
+	    json_string(s->principal));
+	json_object_set_new(resp, "enrol_only", json_boolean(s->enrol_only));
+	json_object_set_new(resp, "session", json_string(s->id));
+	log_info("session for %s (%s) from %s", s->enrol_only ? "(enrol-only)" :
+	    s->principal, s->fingerprint,
+	    s->client_addr[0] ? s->client_addr : "?");
+	go_on = 1;
+out:
+	sshkey_pub_free(&key);
+	if (send_json(fd, resp) != 0)
+		go_on = 0;
+	json_decref(resp);
+	json_decref(req);
+	return go_on;
+}
+
+static int
+check_global(struct request *r, int needed)
+{
+	const char *v[1] = { req_principal_param(r) };
+	PGresult *res;
+	int e, held;
+
+	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 1, v, NULL, NULL, &res)) != 0)
+		return e;
+	held = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!acl_allows(held, needed))
+		return req_fail(r, SD_EPERM, "this needs a global grant the "
+		    "caller does not hold");
+	return 0;
+}
+
+/* Run one action; returns the response object. */
+static json_t *
+run_action(const struct server_ctx *ctx, struct session *s,
+    const struct action *a, const json_t *req)
+{
+	struct request r = { .ctx = ctx, .sess = s, .req = req,
+	    .version = -1 };
+	const json_t *id = json_object_get(req, "id");
+	json_t *resp;
+	int e, ae;
+
+	/* id and ok first, so a reader of the wire sees them first */
+	r.resp = json_object();
+	if (id != NULL)
+		json_object_set(r.resp, "id", (json_t *)id);
+	json_object_set_new(r.resp, "ok", json_true());
+	if (s->enrol_only && !(a->flags & A_ENROL_OK)) {
+		e = req_fail(&r, SD_EUNAUTH, "enrol-only session: only enrol "
+		    "is allowed");
+		goto done;
+	}
+	if ((e = db_acquire(ctx->pool, &r.db)) != 0) {
+		r.why = "database unavailable, retry later";
+		goto done;
+	}
+	if (a->flags & A_TXN)
+		e = db_begin(r.db);
+	if (e == 0 && a->gperm != 0)
+		e = check_global(&r, a->gperm);
+	if (e == 0)
+		e = a->handler(&r);
+	if (e == 0 && (a->flags & A_AUDIT) &&
+	    (ae = audit_write(&r, a->name, 0)) != 0) {
+		/* fail closed: no audit row, no result */
+		e = ae == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
+		r.why = "the audit trail cannot be written";
+	}
+	if (e == 0 && (a->flags & A_TXN))
+		e = db_commit(r.db);
+	if (e != 0) {
+		db_rollback(r.db);
+		/* the failure itself is recorded; audit_write logs if not */
+		if (((a->flags & A_AUDIT) || e == SD_EPERM) &&
+		    audit_write(&r, a->name, e) != 0)
+			log_warn("failed %s not audited", a->name);
+	}
+done:
+	if (r.db != NULL)
+		db_release(ctx->pool, r.db);
+	if (e != 0) {
+		if (r.why == NULL)
+			r.why = e == SD_EUNAVAIL ? "database unavailable, "
+			    "retry later" : "internal error (see the server log)";
+		resp = proto_error(id, e, r.why);
+		json_decref(r.resp);
+	} else
+		resp = r.resp;
+	path_free(&r.path);
+	json_decref(r.detail);
+	sodium_memzero(r.value_hash, sizeof(r.value_hash));
+	return resp;
+}
+
+static json_t *
+handle_line(const struct server_ctx *ctx, struct session *s,
+    const char *line, size_t len)
+{
+	const struct action *a;
+	const char *why = NULL, *action = NULL;
+	const json_t *id;
+	json_t *req, *resp;
+
+	if ((req = proto_parse(line, len, &why)) == NULL)
+		return proto_error(NULL, SD_EBADREQ, why);
+	id = json_object_get(req, "id");
+	if (id != NULL && !json_is_integer(id) && !(json_is_string(id) &&
+	    json_string_length(id) <= REQUEST_ID_MAX) && !json_is_null(id)) {
+		json_decref(req);
+		return proto_error(NULL, SD_EBADREQ, "id must be an integer or "
+		    "a string of at most 128 bytes");
+	}
+	if (proto_get_string(req, "action", 1, &action, &why) != 0)
+		resp = proto_error(id, SD_EBADREQ, why);
+	else if ((a = dispatch_find(action)) == NULL)
+		resp = proto_error(id, SD_EBADREQ, "unknown action");
+	else
+		resp = run_action(ctx, s, a, req);
+	json_decref(req);
+	return resp;
+}
+
+void
+session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
+{
+	struct session s;
+	struct linereader *lr;
+	unsigned char rnd[8];
+	char tag[32], *line;
+	size_t len;
+	int r, timeout = ctx->cfg->idle_timeout * 1000;
+	json_t *resp;
+
+	memset(&s, 0, sizeof(s));
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(s.id, sizeof(s.id), rnd, sizeof(rnd));
+	snprintf(tag, sizeof(tag), "c%lu", conn_no);
+	log_set_tag(tag);
+	lr = linereader_fd(fd, ctx->cfg->max_request_size);
+
+	r = linereader_next(lr, timeout, &line, &len);
+	if (r != LR_LINE || !session_start(ctx, &s, fd, line, len))
+		goto out;
+	snprintf(tag, sizeof(tag), "s%.8s", s.id);
+	log_set_tag(tag);
+
+	for (;;) {
+		r = linereader_next(lr, timeout, &line, &len);
+		if (r == LR_LINE)
+			resp = handle_line(ctx, &s, line, len);
+		else if (r == LR_TOOLONG)
+			resp = proto_error(NULL, SD_ETOOLARGE,
+			    "request line too long");
+		else if (r == LR_NUL)
+			resp = proto_error(NULL, SD_EBADREQ,
+			    "NUL byte in request");
+		else {
+			if (r == LR_TIMEOUT)
+				log_debug("idle timeout");
+			break;
+		}
+		r = send_json(fd, resp);
+		json_decref(resp);
+		if (r != 0)
+			break;
+	}
+out:
+	linereader_free(lr);
+	log_set_tag(NULL);
+}

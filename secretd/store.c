@@ -1,0 +1,245 @@
+/*
+ * store.c - the SQL of secretd, in one place.
+ *
+ * Each statement is a bounded number of index lookups: paths resolve
+ * level by level through node(parent_id, name) (sd_resolve in
+ * sql/001_core.sql), never by scanning the tree.  Statements that change
+ * versions lock the node row first, so concurrent writers to one secret
+ * are serialised and none is lost.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "xmalloc.h"
+
+#define LIVE_VALUE \
+	"coalesce(v.version IS NOT NULL AND NOT v.deleted, false)"
+
+const struct db_stmt store_stmts[ST__COUNT] = {
+	[ST_KEY_LOOKUP] = { "key_lookup",
+	    "SELECT p.id, p.name FROM principal_key k "
+	    "JOIN principal p ON p.id = k.principal_id "
+	    "WHERE k.fingerprint = $1" },
+	[ST_GLOBAL_PERMS] = { "global_perms",
+	    "SELECT sd_global_perms($1::bigint)" },
+	[ST_PRINCIPAL_GROUPS] = { "principal_groups",
+	    "SELECT g.name FROM group_member m JOIN grp g ON g.id = m.group_id "
+	    "WHERE m.principal_id = $1 ORDER BY g.name" },
+	[ST_NODE_PERMS] = { "node_perms",
+	    "SELECT sd_node_perms($1::bigint, $2::text[]), "
+	    "sd_node_id($2::text[])" },
+	[ST_GET] = { "get",
+	    "SELECT sd_node_perms($1::bigint, $2::text[]), n.id, "
+	    "v.version, v.deleted, v.key_id, v.nonce, v.ciphertext, "
+	    "sd_ts(v.created_at), v.created_by "
+	    "FROM (SELECT sd_node_id($2::text[]) AS id) x "
+	    "LEFT JOIN node n ON n.id = x.id "
+	    "LEFT JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = coalesce($3::integer, n.current_version)" },
+	[ST_NODE_LOCK] = { "node_lock",
+	    "SELECT n.id, n.current_version, " LIVE_VALUE " "
+	    "FROM node n LEFT JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = n.current_version WHERE n.id = $1 "
+	    "FOR UPDATE OF n" },
+	[ST_PUT_VERSION] = { "put_version",
+	    "WITH ins AS (INSERT INTO secret_version "
+	    "(node_id, version, key_id, nonce, ciphertext, created_by) "
+	    "VALUES ($1, $2, $3, $4, $5, $6)), "
+	    "upd AS (UPDATE node SET current_version = $2 WHERE id = $1) "
+	    "DELETE FROM secret_version WHERE node_id = $1 "
+	    "AND version <= $2::integer - $7::integer" },
+	[ST_TOMBSTONE] = { "tombstone",
+	    "WITH ins AS (INSERT INTO secret_version "
+	    "(node_id, version, deleted, created_by) "
+	    "VALUES ($1, $2, true, $3)), "
+	    "upd AS (UPDATE node SET current_version = $2 WHERE id = $1) "
+	    "DELETE FROM secret_version WHERE node_id = $1 "
+	    "AND version <= $2::integer - $4::integer" },
+	[ST_DELETE_TREE] = { "delete_tree",
+	    "WITH RECURSIVE sub(id) AS (SELECT $1::bigint UNION ALL "
+	    "SELECT n.id FROM node n JOIN sub ON n.parent_id = sub.id), "
+	    "live AS (SELECT n.id, n.current_version + 1 AS version "
+	    "FROM node n JOIN sub ON sub.id = n.id "
+	    "JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = n.current_version AND NOT v.deleted "
+	    "FOR UPDATE OF n), "
+	    "ins AS (INSERT INTO secret_version "
+	    "(node_id, version, deleted, created_by) "
+	    "SELECT id, version, true, $2 FROM live RETURNING node_id, version), "
+	    "pruned AS (DELETE FROM secret_version s USING live "
+	    "WHERE s.node_id = live.id "
+	    "AND s.version <= live.version - $3::integer) "
+	    "UPDATE node SET current_version = ins.version FROM ins "
+	    "WHERE node.id = ins.node_id RETURNING node.id" },
+	[ST_LIST] = { "list",
+	    "SELECT ARRAY[c.name], " LIVE_VALUE ", "
+	    "nullif(c.current_version, 0), sd_ts(v.created_at), "
+	    "(SELECT count(*) FROM node g WHERE g.parent_id = c.id) "
+	    "FROM node c LEFT JOIN secret_version v ON v.node_id = c.id "
+	    "AND v.version = c.current_version "
+	    "WHERE c.parent_id = $1 ORDER BY c.name COLLATE \"C\" LIMIT $2" },
+	[ST_LIST_TREE] = { "list_tree",
+	    "WITH RECURSIVE t(id, rel) AS ("
+	    "SELECT id, ARRAY[name] FROM node WHERE parent_id = $1 "
+	    "UNION ALL SELECT n.id, t.rel || n.name "
+	    "FROM t JOIN node n ON n.parent_id = t.id) "
+	    "SELECT t.rel, " LIVE_VALUE ", "
+	    "nullif(c.current_version, 0), sd_ts(v.created_at), "
+	    "(SELECT count(*) FROM node g WHERE g.parent_id = c.id) "
+	    "FROM t JOIN node c ON c.id = t.id "
+	    "LEFT JOIN secret_version v ON v.node_id = c.id "
+	    "AND v.version = c.current_version "
+	    "ORDER BY t.rel COLLATE \"C\" LIMIT $2" },
+	[ST_HISTORY] = { "history",
+	    "SELECT s.version, s.deleted, s.ciphertext IS NULL, "
+	    "sd_ts(s.created_at), s.created_by, n.current_version "
+	    "FROM secret_version s JOIN node n ON n.id = s.node_id "
+	    "WHERE s.node_id = $1 ORDER BY s.version DESC" },
+	[ST_ENSURE_PATH] = { "ensure_path",
+	    "SELECT sd_ensure_path($1::text[])" },
+	[ST_ACL_GET] = { "acl_get",
+	    "SELECT r.depth, g.name, ng.perms FROM sd_resolve($1::text[]) r "
+	    "JOIN node_grant ng ON ng.node_id = r.id "
+	    "JOIN grp g ON g.id = ng.group_id ORDER BY r.depth, g.name" },
+	[ST_ACL_GLOBAL_GET] = { "acl_global_get",
+	    "SELECT g.name, gg.perms FROM global_grant gg "
+	    "JOIN grp g ON g.id = gg.group_id ORDER BY g.name" },
+	[ST_GROUP_ID] = { "group_id",
+	    "SELECT id FROM grp WHERE name = $1" },
+	[ST_GRANT_SET] = { "grant_set",
+	    "INSERT INTO node_grant (node_id, group_id, perms) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (node_id, group_id) "
+	    "DO UPDATE SET perms = EXCLUDED.perms" },
+	[ST_GRANT_DELETE] = { "grant_delete",
+	    "DELETE FROM node_grant WHERE node_id = $1 AND group_id = $2" },
+	[ST_GLOBAL_GRANT_GET] = { "global_grant_get",
+	    "SELECT perms FROM global_grant WHERE group_id = $1" },
+	[ST_GLOBAL_GRANT_SET] = { "global_grant_set",
+	    "INSERT INTO global_grant (group_id, perms) VALUES ($1, $2) "
+	    "ON CONFLICT (group_id) DO UPDATE SET perms = EXCLUDED.perms" },
+	[ST_GLOBAL_GRANT_DELETE] = { "global_grant_delete",
+	    "DELETE FROM global_grant WHERE group_id = $1" },
+	[ST_GROUP_CREATE] = { "group_create",
+	    "INSERT INTO grp (name) VALUES ($1)" },
+	[ST_GROUP_DELETE] = { "group_delete",
+	    "DELETE FROM grp WHERE name = $1" },
+	[ST_GROUP_LIST] = { "group_list",
+	    "SELECT g.name, count(m.principal_id) FROM grp g "
+	    "LEFT JOIN group_member m ON m.group_id = g.id "
+	    "GROUP BY g.name ORDER BY g.name" },
+	[ST_MEMBER_ADD] = { "member_add",
+	    "INSERT INTO group_member (principal_id, group_id) "
+	    "VALUES ($1, $2)" },
+	[ST_MEMBER_REMOVE] = { "member_remove",
+	    "DELETE FROM group_member WHERE principal_id = $1 "
+	    "AND group_id = $2" },
+	[ST_MEMBER_LIST] = { "member_list",
+	    "SELECT p.name FROM group_member m "
+	    "JOIN principal p ON p.id = m.principal_id "
+	    "WHERE m.group_id = $1 ORDER BY p.name" },
+	[ST_PRINCIPAL_ID] = { "principal_id",
+	    "SELECT id, sd_ts(created_at) FROM principal WHERE name = $1" },
+	[ST_PRINCIPAL_CREATE] = { "principal_create",
+	    "INSERT INTO principal (name) VALUES ($1) RETURNING id" },
+	[ST_PRINCIPAL_DELETE] = { "principal_delete",
+	    "DELETE FROM principal WHERE name = $1" },
+	[ST_PRINCIPAL_LIST] = { "principal_list",
+	    "SELECT p.name, count(k.fingerprint) FROM principal p "
+	    "LEFT JOIN principal_key k ON k.principal_id = p.id "
+	    "GROUP BY p.name ORDER BY p.name" },
+	[ST_PRINCIPAL_KEYS] = { "principal_keys",
+	    "SELECT key_type, fingerprint, key_b64 FROM principal_key "
+	    "WHERE principal_id = $1 ORDER BY created_at, fingerprint" },
+	[ST_KEY_ADD] = { "key_add",
+	    "INSERT INTO principal_key "
+	    "(fingerprint, principal_id, key_type, key_b64) "
+	    "VALUES ($1, $2, $3, $4)" },
+	[ST_KEY_REMOVE] = { "key_remove",
+	    "DELETE FROM principal_key WHERE principal_id = $1 "
+	    "AND fingerprint = $2" },
+	[ST_AUDIT_INSERT] = { "audit_insert",
+	    "INSERT INTO audit_log (principal, fingerprint, action, path, "
+	    "version, result, error_code, client_addr, client_port, "
+	    "session_id, request_id, value_hash, detail) "
+	    "VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11, "
+	    "$12, $13::jsonb)" },
+};
+
+char *
+store_path_param(const struct sd_path *p)
+{
+	size_t need = 3;
+	char *out, *o;
+	const char *s;
+	int k;
+
+	for (k = 0; k < p->n; k++) {
+		need += 3;
+		for (s = p->name[k]; *s != '\0'; s++)
+			need += (*s == '"' || *s == '\\') ? 2 : 1;
+	}
+	o = out = xmalloc(need);
+	*o++ = '{';
+	for (k = 0; k < p->n; k++) {
+		if (k > 0)
+			*o++ = ',';
+		*o++ = '"';
+		for (s = p->name[k]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				*o++ = '\\';
+			*o++ = *s;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Parse libpq's text form of a text[]: {a,"b c","d\"e"}.  Elements are
+ * quoted when they need it; NULL elements cannot occur in our paths.
+ */
+int
+store_path_from_pg(const char *s, struct sd_path *p)
+{
+	char *buf;
+	size_t len = strlen(s), bl;
+
+	memset(p, 0, sizeof(*p));
+	if (len < 2 || s[0] != '{' || s[len - 1] != '}')
+		return SD_EINTERNAL;
+	s++;
+	buf = xmalloc(len);
+	while (*s != '}') {
+		bl = 0;
+		if (p->n >= PATH_MAX_DEPTH)
+			goto bad;
+		if (*s == '"') {
+			for (s++; *s != '"'; s++) {
+				if (*s == '\0')
+					goto bad;
+				if (*s == '\\' && s[1] != '\0')
+					s++;
+				buf[bl++] = *s;
+			}
+			s++;
+		} else {
+			while (*s != ',' && *s != '}' && *s != '\0')
+				buf[bl++] = *s++;
+		}
+		buf[bl] = '\0';
+		p->name[p->n++] = xstrdup(buf);
+		if (*s == ',')
+			s++;
+		else if (*s != '}')
+			goto bad;
+	}
+	free(buf);
+	return 0;
+bad:
+	free(buf);
+	path_free(p);
+	return SD_EINTERNAL;
+}

@@ -1,0 +1,61 @@
+/*
+ * store.h - every SQL statement secretd runs, by number.
+ *
+ * The statements are prepared on each pooled connection (db.c) and run
+ * with parameters only.  Paths travel as text[] literals built by
+ * store_path_param(), which quotes every element.
+ */
+#ifndef SECRETD_STORE_H
+#define SECRETD_STORE_H
+
+#include "db.h"
+#include "path.h"
+
+enum stmt {
+	ST_KEY_LOOKUP,		/* fp -> principal id, name */
+	ST_GLOBAL_PERMS,	/* principal id -> bits */
+	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
+	ST_NODE_PERMS,		/* principal id, path -> bits, node id */
+	ST_GET,			/* principal id, path, version? -> row */
+	ST_NODE_LOCK,		/* node id -> node id, current, live (locks) */
+	ST_PUT_VERSION,		/* node, version, key, nonce, ct, by, max */
+	ST_TOMBSTONE,		/* node, version, by, max */
+	ST_DELETE_TREE,		/* node id, by, max -> rows deleted */
+	ST_LIST,		/* node id, limit */
+	ST_LIST_TREE,		/* node id, limit */
+	ST_HISTORY,		/* node id */
+	ST_ENSURE_PATH,		/* path -> node id */
+	ST_ACL_GET,		/* path -> depth, group, perms */
+	ST_ACL_GLOBAL_GET,	/* -> group, perms */
+	ST_GROUP_ID,		/* name -> id */
+	ST_GRANT_SET,		/* node, group, perms */
+	ST_GRANT_DELETE,	/* node, group */
+	ST_GLOBAL_GRANT_GET,	/* group -> perms */
+	ST_GLOBAL_GRANT_SET,	/* group, perms */
+	ST_GLOBAL_GRANT_DELETE,	/* group */
+	ST_GROUP_CREATE,	/* name */
+	ST_GROUP_DELETE,	/* name */
+	ST_GROUP_LIST,
+	ST_MEMBER_ADD,		/* principal id, group id */
+	ST_MEMBER_REMOVE,	/* principal id, group id */
+	ST_MEMBER_LIST,		/* group id */
+	ST_PRINCIPAL_ID,	/* name -> id, created_at */
+	ST_PRINCIPAL_CREATE,	/* name -> id */
+	ST_PRINCIPAL_DELETE,	/* name */
+	ST_PRINCIPAL_LIST,
+	ST_PRINCIPAL_KEYS,	/* principal id */
+	ST_KEY_ADD,		/* fp, principal id, type, b64 */
+	ST_KEY_REMOVE,		/* principal id, fp */
+	ST_AUDIT_INSERT,
+	ST__COUNT
+};
+
+extern const struct db_stmt store_stmts[ST__COUNT];
+
+/* Postgres text[] literal for a path: {"a","b\"c"}.  Caller frees. */
+char	*store_path_param(const struct sd_path *p);
+
+/* Parse a text[] value (as returned by libpq in text form) into p. */
+int	store_path_from_pg(const char *s, struct sd_path *p) SD_MUST_CHECK;
+
+#endif
