@@ -1,0 +1,165 @@
+/*
+ * test_config.c - secretd.conf parsing: defaults, every key, and the
+ * exact "file:line: reason" of each kind of mistake.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "secretd/config.h"
+
+static int
+parse(struct config *c, const char *text, char *err, size_t errlen)
+{
+	config_defaults(c);
+	return config_parse(c, "t.conf", text, err, errlen);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config c;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(&c, "shell_users = 0\n", err, sizeof(err)), 0);
+	assert_string_equal(c.socket, "/run/secretd/secretd.sock");
+	assert_string_equal(c.keyring, "/etc/secretd/keyring");
+	assert_int_equal(c.pool_size, 8);
+	assert_int_equal(c.max_value_size, 65536);
+	assert_int_equal(c.max_request_size, 1048576);
+	assert_int_equal(c.max_versions, 20);
+	assert_int_equal(c.max_connections, 256);
+	assert_int_equal(c.idle_timeout, 30);
+	assert_int_equal(c.enrol_unknown_keys, 0);
+	assert_int_equal(c.audit_syslog, 0);
+	assert_null(c.admin_database);
+	assert_null(c.socket_group);
+	assert_int_equal(c.n_shell_uids, 1);
+	assert_int_equal(c.shell_uids[0], 0);
+	config_free(&c);
+}
+
+static void
+test_all_keys(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	const char *text =
+	    "# comment\n"
+	    "\n"
+	    "socket = /tmp/s.sock\n"
+	    "  socket_group = root  \n"
+	    "shell_users = root, 65534\n"
+	    "database = host=/tmp dbname=x user=y\n"
+	    "admin_database = dbname=x user=z\n"
+	    "pool_size = 4\n"
+	    "keyring = /tmp/kr\n"
+	    "max_value_size = 1024\n"
+	    "max_request_size = 2048\n"
+	    "max_versions = 5\n"
+	    "max_connections = 10\n"
+	    "idle_timeout = 7\n"
+	    "enrol_unknown_keys = yes\n"
+	    "audit_syslog = no\n"
+	    "log_level = debug\r\n";
+
+	(void)state;
+	assert_int_equal(parse(&c, text, err, sizeof(err)), 0);
+	assert_string_equal(c.socket, "/tmp/s.sock");
+	assert_string_equal(c.socket_group, "root");
+	assert_int_equal(c.n_shell_uids, 2);
+	assert_int_equal(c.shell_uids[0], 0);
+	assert_int_equal(c.shell_uids[1], 65534);
+	assert_string_equal(c.database, "host=/tmp dbname=x user=y");
+	assert_string_equal(c.admin_database, "dbname=x user=z");
+	assert_int_equal(c.pool_size, 4);
+	assert_string_equal(c.keyring, "/tmp/kr");
+	assert_int_equal(c.max_value_size, 1024);
+	assert_int_equal(c.max_request_size, 2048);
+	assert_int_equal(c.max_versions, 5);
+	assert_int_equal(c.max_connections, 10);
+	assert_int_equal(c.idle_timeout, 7);
+	assert_int_equal(c.enrol_unknown_keys, 1);
+	assert_int_equal(c.audit_syslog, 0);
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	config_free(&c);
+}
+
+struct bad {
+	const char *text;
+	const char *err;
+};
+
+static void
+test_errors(void **state)
+{
+	static const struct bad cases[] = {
+		{ "shell_users = 0\nfrobnicate = 1\n",
+		    "t.conf:2: unknown key \"frobnicate\"" },
+		{ "shell_users = 0\npool_size = 0\n",
+		    "t.conf:2: pool_size must be an integer from 1 to 64" },
+		{ "pool_size = 65\n",
+		    "t.conf:1: pool_size must be an integer from 1 to 64" },
+		{ "pool_size = 8x\n",
+		    "t.conf:1: pool_size must be an integer from 1 to 64" },
+		{ "pool_size = -1\n",
+		    "t.conf:1: pool_size must be an integer from 1 to 64" },
+		{ "max_value_size = 1048577\n", "t.conf:1: max_value_size must "
+		    "be an integer from 1 to 1048576" },
+		{ "enrol_unknown_keys = maybe\n",
+		    "t.conf:1: enrol_unknown_keys must be yes or no" },
+		{ "log_level = loud\n", "t.conf:1: log_level must be debug, "
+		    "info, warn or error" },
+		{ "socket\n", "t.conf:1: expected \"key = value\"" },
+		{ "socket =\n", "t.conf:1: socket needs a value" },
+		{ "socket = a\nsocket = b\n", "t.conf:2: socket set twice" },
+		{ "shell_users = no-such-user-here\n",
+		    "t.conf:1: unknown user \"no-such-user-here\"" },
+		{ "socket_group = no-such-group-here\n",
+		    "t.conf:1: unknown group \"no-such-group-here\"" },
+		{ "socket = a\x01\n", "t.conf:1: control character in line" },
+	};
+	struct config c;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(&c, cases[i].text, err, sizeof(err)), -1);
+		assert_string_equal(err, cases[i].err);
+		config_free(&c);
+	}
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/secretd.conf", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/secretd.conf: No such file or "
+	    "directory");
+	config_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
