@@ -91,7 +91,7 @@ act_secret_get(struct request *r)
 	nonce = bytea(res, 0, 5, &nlen);
 	ct = bytea(res, 0, 6, &clen);
 	if (nonce == NULL || ct == NULL ||
-	    open_value(r->ctx->kr, node, version, key_id, nonce, nlen, ct,
+	    open_value(ctx_keyring(r->ctx), node, version, key_id, nonce, nlen, ct,
 	    clen, &pt, &plen) != 0) {
 		log_error("cannot open the value of node %lld version %d "
 		    "(key %u): missing key or failed authentication", node,
@@ -154,7 +154,7 @@ put_sealed(struct request *r, long long node, int version,
 	PGresult *res;
 	int e;
 
-	if ((e = seal_value(r->ctx->kr, node, version, val, len, &key_id,
+	if ((e = seal_value(ctx_keyring(r->ctx), node, version, val, len, &key_id,
 	    nonce, &ct, &clen)) != 0)
 		return e;
 	snprintf(nbuf, sizeof(nbuf), "%lld", node);
@@ -224,7 +224,7 @@ act_secret_put(struct request *r)
 	r->version = current + 1;
 	if ((e = put_sealed(r, node, current + 1, val, len)) != 0)
 		goto out;
-	audit_value_hash(r->ctx->kr, val, len, r->value_hash);
+	audit_value_hash(ctx_keyring(r->ctx), val, len, r->value_hash);
 	r->has_hash = 1;
 	json_object_set_new(r->resp, "version", json_integer(current + 1));
 out:

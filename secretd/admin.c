@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -274,17 +275,149 @@ admin_keygen(const struct config *cfg)
 		fprintf(stderr, "secretd: %s\n", err);
 		return -1;
 	}
-	fprintf(stderr, "secretd: added key %u to %s; it seals new values "
-	    "once secretd restarts; then run \"secretd rekey\"\n", id,
-	    cfg->keyring);
+	fprintf(stderr, "secretd: added key %u to %s; send secretd SIGHUP "
+	    "(or restart it) to seal new values with it, then run "
+	    "\"secretd rekey\"\n", id, cfg->keyring);
 	return 0;
+}
+
+/* Re-seal one batch; returns rows done, or -1. */
+static int
+rekey_batch(PGconn *c, const struct keyring *kr)
+{
+	char cur[16], vbuf[16], kbuf[16];
+	const char *v[6];
+	int lens[6] = { 0 }, fmts[6] = { 0 };
+	PGresult *r, *u;
+	int i, n, done = 0;
+
+	snprintf(cur, sizeof(cur), "%u", keyring_current_id(kr));
+	v[0] = cur;
+	if (run(c, NULL, "BEGIN", 0, NULL) != 0 ||
+	    run(c, &r, "SELECT node_id, version, key_id, nonce, ciphertext "
+	    "FROM secret_version WHERE ciphertext IS NOT NULL AND key_id <> $1 "
+	    "ORDER BY node_id, version LIMIT 500 FOR UPDATE SKIP LOCKED",
+	    1, v) != 0)
+		return -1;
+	n = PQntuples(r);
+	for (i = 0; i < n; i++) {
+		long long node = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		int version = atoi(PQgetvalue(r, i, 1));
+		uint32_t old = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
+		unsigned char *nonce, *ct, *pt = NULL, *nct = NULL;
+		unsigned char nnonce[SEAL_NONCE_LEN];
+		size_t nlen, clen, plen = 0, nclen;
+		uint32_t kid;
+		int e;
+
+		nonce = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 3),
+		    &nlen);
+		ct = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 4),
+		    &clen);
+		e = nonce == NULL || ct == NULL ||
+		    open_value(kr, node, version, old, nonce, nlen, ct, clen,
+		    &pt, &plen) != 0;
+		PQfreemem(nonce);
+		PQfreemem(ct);
+		if (e) {
+			fprintf(stderr, "secretd: rekey: node %lld version %d "
+			    "(key %u) does not open; left as it is\n", node,
+			    version, old);
+			continue;
+		}
+		e = seal_value(kr, node, version, pt, plen, &kid, nnonce, &nct,
+		    &nclen);
+		freezero(pt, plen + 1);
+		if (e != 0)
+			break;
+		v[0] = PQgetvalue(r, i, 0);
+		snprintf(vbuf, sizeof(vbuf), "%d", version);
+		v[1] = vbuf;
+		snprintf(kbuf, sizeof(kbuf), "%u", kid);
+		v[2] = kbuf;
+		v[3] = (const char *)nnonce;
+		lens[3] = SEAL_NONCE_LEN;
+		fmts[3] = 1;
+		v[4] = (const char *)nct;
+		lens[4] = (int)nclen;
+		fmts[4] = 1;
+		v[5] = PQgetvalue(r, i, 2);
+		u = PQexecParams(c, "UPDATE secret_version SET key_id = $3, "
+		    "nonce = $4, ciphertext = $5 WHERE node_id = $1 AND "
+		    "version = $2 AND key_id = $6", 6, NULL, v, lens, fmts, 0);
+		free(nct);
+		if (PQresultStatus(u) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "secretd: rekey: %s",
+			    PQresultErrorMessage(u));
+			PQclear(u);
+			PQclear(r);
+			return -1;
+		}
+		PQclear(u);
+		done++;
+	}
+	PQclear(r);
+	if (run(c, NULL, "COMMIT", 0, NULL) != 0)
+		return -1;
+	return n == 0 ? 0 : done == 0 ? -2 : done;
 }
 
 int
 admin_rekey(const struct config *cfg)
 {
-	fprintf(stderr, "secretd: rekey is not available in this version\n");
-	(void)cfg;
+	struct keyring *kr;
+	struct timespec t0, t1;
+	char err[512];
+	PGconn *c;
+	PGresult *r;
+	long long total = 0, left;
+	char cur[16];
+	const char *cv[1] = { cur };
+	int n, idle = 0;
+
+	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) != 0) {
+		fprintf(stderr, "secretd: %s\n", err);
+		return -1;
+	}
+	if ((c = connect_or_complain(cfg->database)) == NULL) {
+		keyring_free(kr);
+		return -1;
+	}
+	snprintf(cur, sizeof(cur), "%u", keyring_current_id(kr));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if ((n = rekey_batch(c, kr)) < 0) {
+			if (n == -2)
+				fprintf(stderr, "secretd: rekey: a batch made "
+				    "no progress; stopping\n");
+			break;
+		}
+		total += n;
+		if (run(c, &r, "SELECT count(*) FROM secret_version WHERE "
+		    "ciphertext IS NOT NULL AND key_id <> $1", 1, cv) != 0)
+			break;
+		left = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "secretd: rekey: %lld re-sealed under key %u, "
+		    "%lld to go, %.0f/s\n", total, keyring_current_id(kr), left,
+		    total / ((t1.tv_sec - t0.tv_sec) +
+		    (t1.tv_nsec - t0.tv_nsec) / 1e9 + 1e-9));
+		if (left == 0) {
+			PQfinish(c);
+			keyring_free(kr);
+			return 0;
+		}
+		if (n == 0 && ++idle > 100) {
+			fprintf(stderr, "secretd: rekey: %lld rows stay locked; "
+			    "run rekey again later\n", left);
+			break;
+		}
+		if (n == 0)
+			usleep(100 * 1000);	/* rows locked by writers */
+	}
+	PQfinish(c);
+	keyring_free(kr);
 	return -1;
 }
 

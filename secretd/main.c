@@ -85,7 +85,7 @@ serve(const struct config *cfg, int detach)
 	    ST__COUNT);
 	r = server_run(&ctx);
 	db_pool_free(ctx.pool);
-	keyring_free(kr);
+	keyring_free((struct keyring *)ctx.kr);
 	log_info("stopped");
 	return r == 0 ? 0 : 1;
 }

@@ -20,12 +20,20 @@
 #include "path.h"
 #include "sshkey.h"
 
-/* Shared by every connection; read-only once serving. */
+/* Shared by every connection; read-only once serving, but for kr. */
 struct server_ctx {
 	const struct config	*cfg;
 	struct db_pool		*pool;
-	const struct keyring	*kr;
+	const struct keyring	*kr;	/* swapped on SIGHUP: use ctx_keyring */
+	const char		*conf_path;
 };
+
+/* The keyring to use for this request. */
+static inline const struct keyring *
+ctx_keyring(const struct server_ctx *ctx)
+{
+	return __atomic_load_n(&ctx->kr, __ATOMIC_ACQUIRE);
+}
 
 struct session {
 	char		 id[17];		/* random, hex */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "linereader.h"
 #include "log.h"
 #include "proto.h"
@@ -32,8 +33,10 @@
 
 #define THREAD_STACK	(1024 * 1024)
 #define DRAIN_WAIT_S	30
+#define MAX_OLD_KEYRINGS 64
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reload;
 
 struct conn {
 	const struct server_ctx	*ctx;
@@ -50,8 +53,32 @@ static int n_conns;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stopping = 1;
+}
+
+/* Load the keyring again; the new newest key seals from now on. */
+static void
+reload_keyring(struct server_ctx *ctx, struct keyring **old, int *nold)
+{
+	struct keyring *kr;
+	char err[512];
+
+	if (keyring_load(ctx->cfg->keyring, &kr, err, sizeof(err)) != 0) {
+		log_error("keyring not reloaded: %s", err);
+		return;
+	}
+	if (*nold >= MAX_OLD_KEYRINGS) {
+		log_error("keyring not reloaded: too many reloads, restart");
+		keyring_free(kr);
+		return;
+	}
+	old[(*nold)++] = (struct keyring *)ctx_keyring(ctx);
+	__atomic_store_n(&ctx->kr, kr, __ATOMIC_RELEASE);
+	log_info("keyring reloaded; sealing with key %u",
+	    keyring_current_id(kr));
 }
 
 static int
@@ -230,8 +257,10 @@ drain(void)
 }
 
 int
-server_run(const struct server_ctx *ctx)
+server_run(struct server_ctx *ctx)
 {
+	struct keyring *old[MAX_OLD_KEYRINGS];
+	int nold = 0, i;
 	struct sigaction sa;
 	pthread_attr_t attr;
 	struct pollfd pfd;
@@ -242,6 +271,7 @@ server_run(const struct server_ctx *ctx)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -255,6 +285,10 @@ server_run(const struct server_ctx *ctx)
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
 	while (!stopping) {
+		if (reload) {
+			reload = 0;
+			reload_keyring(ctx, old, &nold);
+		}
 		if (poll(&pfd, 1, 500) > 0)
 			accept_one(ctx, lfd, &attr);
 	}
@@ -263,5 +297,7 @@ server_run(const struct server_ctx *ctx)
 	unlink(ctx->cfg->socket);
 	drain();
 	pthread_attr_destroy(&attr);
+	for (i = 0; i < nold; i++)
+		keyring_free(old[i]);
 	return 0;
 }
