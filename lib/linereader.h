@@ -22,7 +22,7 @@
 typedef ssize_t (*lr_read_fn)(void *ctx, void *buf, size_t n, int timeout_ms);
 
 enum lr_result {
-	LR_LINE = 1,		/* *line/*len hold a complete line */
+	LR_LINE = 1,		/* *line and *len hold a complete line */
 	LR_EOF = 0,		/* clean end of stream (no partial line) */
 	LR_TOOLONG = -1,	/* line exceeded max; it was skipped */
 	LR_NUL = -2,		/* line contained a NUL byte; it was skipped */
@@ -44,7 +44,9 @@ void	linereader_free(struct linereader *lr);
  * Read the next line.  On LR_LINE, *line points at the line without its
  * newline (a trailing '\r' is kept: callers decide), NUL-terminated, valid
  * until the next call or free; *len is its length.  timeout_ms bounds the
- * whole wait for one line (-1: no bound).
+ * whole wait for one line (-1: no bound).  After LR_TIMEOUT the bytes
+ * read so far stay buffered and the next call continues the same line.
+ * A too-long line cut off by end of stream gives LR_TOOLONG, then LR_EOF.
  */
 int	linereader_next(struct linereader *lr, int timeout_ms,
 	    char **line, size_t *len);
@@ -52,7 +54,9 @@ int	linereader_next(struct linereader *lr, int timeout_ms,
 /* Bytes already read and buffered beyond the last returned line. */
 size_t	linereader_pending(const struct linereader *lr);
 
-/* Write all of buf to fd, retrying on EINTR/partial writes.  0 or -1. */
+/* Write all of buf to fd, retrying on EINTR/partial writes.  0 or -1
+ * (errno set).  On a socket it uses send(MSG_NOSIGNAL): a closed peer
+ * gives -1/EPIPE, never SIGPIPE.  On a pipe, ignore SIGPIPE yourself. */
 int	write_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -29,7 +29,8 @@ int	path_name_valid(const char *s, size_t len);
  * Parse "a/b/c".  "" and "/" give the root; one leading and one trailing
  * '/' are tolerated; empty names ("a//b") are an error.  On error returns
  * SD_EBADREQ (also for more than 32 levels) and sets *why to a
- * static message; *out is then empty.
+ * static message; *out is then empty.  *out is overwritten, not freed:
+ * pass an empty or uninitialised path.
  */
 int	path_parse(const char *s, struct sd_path *out, const char **why)
 	    SD_MUST_CHECK;

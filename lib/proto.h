@@ -28,6 +28,9 @@ json_t	*proto_parse(const char *line, size_t len, const char **why);
  * Serialise an object compactly onto one line and append "\n".  Returns a
  * malloc'ed NUL-terminated buffer and its length in *len (including the
  * newline).  The caller must freezero() it when it may hold a secret.
+ * NULL (and *len 0) if obj is not an object or cannot be serialised (e.g.
+ * a string made with json_stringn_nocheck that is not UTF-8).  The
+ * intermediate buffers are wiped.
  */
 char	*proto_dump(const json_t *obj, size_t *len);
 
@@ -40,7 +43,11 @@ json_t	*proto_ok(const json_t *id);
  * Typed field access on a request object.  Each returns 0, or SD_EBADREQ
  * with *why set to a static message naming the problem when the field is
  * missing (and required) or of the wrong type.  Optional fields that are
- * absent leave *out untouched and return 0.
+ * absent leave *out untouched and return 0.  A field that is present
+ * but null is of the wrong type, not absent.  *why names the field
+ * ("field 'path' missing"); it is formatted from the key the caller passed
+ * (never from request data) into a small thread-local ring, so it stays
+ * valid across at least the next 7 such calls in the same thread.
  */
 int	proto_get_string(const json_t *obj, const char *key, int required,
 	    const char **out, const char **why) SD_MUST_CHECK;
@@ -53,7 +60,10 @@ int	proto_get_bool(const json_t *obj, const char *key, int required,
 /*
  * Values: a request carries either "value" (UTF-8 string) or
  * "value_base64".  proto_get_value decodes either into a fresh buffer
- * (caller freezero()s it) of at most max bytes; SD_ETOOLARGE beyond.
+ * (caller freezero()s it) of at most max bytes; SD_ETOOLARGE beyond
+ * ("value larger than N bytes"), checked before copying or decoding.  The
+ * buffer is NUL-terminated (one byte past *outlen) for convenience; on
+ * error *out is NULL and *outlen 0.
  * proto_set_value stores bytes under "value" when they are UTF-8 without
  * NUL, else under "value_base64".
  */

@@ -15,7 +15,12 @@
 #include "err.h"
 
 #define SSHKEY_MAX_B64	 8192	/* covers RSA-16384 */
-#define SSHKEY_FP_LEN	 51	/* "SHA256:" + 43 base64 chars */
+/*
+ * NB: a fingerprint ("SHA256:" + 43 base64 chars) is 50 characters long;
+ * SSHKEY_FP_LEN is one more and is only an upper bound for buffers.  Do
+ * not compare strlen() of a fingerprint with it: use sshkey_fp_valid().
+ */
+#define SSHKEY_FP_LEN	 51	/* upper bound; a fingerprint is 50 chars */
 
 struct sshkey_pub {
 	char	 type[48];		/* e.g. "ssh-ed25519" */

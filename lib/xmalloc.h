@@ -25,7 +25,10 @@ void	 freezero_str(char *s);
 /*
  * Make jansson allocate through a wrapper that wipes every block on free,
  * so that JSON documents that carried a secret value leave nothing behind.
- * Call once at start-up, before any json_* call.
+ * Call once at start-up, before any json_* call.  Blocks carry no header
+ * (the size comes from malloc_usable_size), so a json_dumps() result may
+ * still be released with plain free() -- which does not wipe it; prefer
+ * proto_dump() + freezero() for anything that may hold a secret.
  */
 void	 xmalloc_json_wipe_init(void);
 
