@@ -199,16 +199,14 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	if (id != NULL)
 		json_object_set(r.resp, "id", (json_t *)id);
 	json_object_set_new(r.resp, "ok", json_true());
-	if (s->enrol_only && !(a->flags & A_ENROL_OK)) {
-		e = req_fail(&r, SD_EUNAUTH, "enrol-only session: only enrol "
-		    "is allowed");
-		goto done;
-	}
 	if ((e = db_acquire(ctx->pool, &r.db)) != 0) {
 		r.why = "database unavailable, retry later";
 		goto done;
 	}
-	if (a->flags & A_TXN)
+	if (s->enrol_only && !(a->flags & A_ENROL_OK))
+		e = req_fail(&r, SD_EUNAUTH, "enrol-only session: only enrol "
+		    "is allowed");
+	else if (a->flags & A_TXN)
 		e = db_begin(r.db);
 	if (e == 0 && a->gperm != 0)
 		e = check_global(&r, a->gperm);
@@ -225,7 +223,8 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	if (e != 0) {
 		db_rollback(r.db);
 		/* the failure itself is recorded; audit_write logs if not */
-		if (((a->flags & A_AUDIT) || e == SD_EPERM) &&
+		if (((a->flags & A_AUDIT) || e == SD_EPERM ||
+		    e == SD_EUNAUTH) &&
 		    audit_write(&r, a->name, e) != 0)
 			log_warn("failed %s not audited", a->name);
 	}
