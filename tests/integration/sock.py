@@ -4,14 +4,15 @@
   sock.py SOCKET [--as UID:GID] [--hello PUBKEYFILE] [--client STR]
           [--idle SECONDS] < lines
 
-Sends `hello` (when --hello is given) and then every line of stdin, byte
-for byte, and prints each response line as it arrives.  Exits 0 when the
+Sends `hello` (when --hello is given) and then each line of stdin as it
+comes, byte for byte, and prints each response line as it arrives (so a
+test can feed a FIFO and act between requests).  Exits 0 when the
 daemon answered every line, 3 when it closed the connection early (and
 prints "CLOSED" on stderr), so a test can tell an answer from a hang-up.
 --as drops to that uid:gid before connecting (to play a foreign peer);
 --idle waits that long after the last line before reading on.
 """
-import os, socket, sys, time
+import json, os, socket, sys, time
 
 def main():
     args = sys.argv[1:]
@@ -37,12 +38,16 @@ def main():
     lines = []
     if hello:
         key = open(hello).read().split()
-        import json
         lines.append(json.dumps({"action": "hello", "key": key[0] + " " + key[1],
                                  "client": client or "192.0.2.7 40000 127.0.0.1 22"}).encode() + b"\n")
-    data = sys.stdin.buffer.read()
-    lines += [l + b"\n" for l in data.split(b"\n")[:-1]] if data else []
-    for l in lines:
+    def all_lines():
+        yield from lines
+        while True:
+            l = sys.stdin.buffer.readline()
+            if not l.endswith(b"\n"):
+                return
+            yield l
+    for l in all_lines():
         try:
             s.sendall(l)
         except OSError:
