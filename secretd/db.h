@@ -54,6 +54,9 @@ int	db_exec(struct db *db, int stmt, int n, const char *const *values,
 int	db_run(struct db *db, int stmt, int n, const char *const *values)
 	    SD_MUST_CHECK;
 
+/* The connection of an acquired slot, for pipeline mode (audit.c). */
+PGconn	*db_conn(struct db *db);
+
 /* Transaction control. */
 int	db_begin(struct db *db) SD_MUST_CHECK;
 int	db_commit(struct db *db) SD_MUST_CHECK;

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -83,7 +84,9 @@ serve(const struct config *cfg, int detach)
 	ctx.kr = kr;
 	ctx.pool = db_pool_new(cfg->database, cfg->pool_size, store_stmts,
 	    ST__COUNT);
+	audit_writer_start(cfg->database);
 	r = server_run(&ctx);
+	audit_writer_stop();
 	db_pool_free(ctx.pool);
 	keyring_free((struct keyring *)ctx.kr);
 	log_info("stopped");

@@ -86,11 +86,8 @@ audit_refused(const struct server_ctx *ctx, struct session *s,
 {
 	struct request r = { .ctx = ctx, .sess = s, .req = req, .version = -1 };
 
-	if (db_acquire(ctx->pool, &r.db) != 0)
-		return;
-	if (audit_write(&r, "hello", SD_EUNAUTH) != 0)
+	if (audit_submit(&r, "hello", SD_EUNAUTH) != 0)
 		log_warn("refused hello not audited");
-	db_release(ctx->pool, r.db);
 }
 
 /*
@@ -183,6 +180,13 @@ check_global(struct request *r, int needed)
 	return 0;
 }
 
+static int
+audit_failed(struct request *r, int err)
+{
+	r->why = "the audit trail cannot be written";
+	return err == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
+}
+
 /* Run one action; returns the response object. */
 static json_t *
 run_action(const struct server_ctx *ctx, struct session *s,
@@ -212,22 +216,24 @@ run_action(const struct server_ctx *ctx, struct session *s,
 		e = check_global(&r, a->gperm);
 	if (e == 0)
 		e = a->handler(&r);
-	if (e == 0 && (a->flags & A_AUDIT) &&
-	    (ae = audit_write(&r, a->name, 0)) != 0) {
-		/* fail closed: no audit row, no result */
-		e = ae == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
-		r.why = "the audit trail cannot be written";
+	if (a->flags & A_TXN) {
+		/* a change and its audit row commit together */
+		if (e == 0 && (ae = audit_write(&r, a->name, 0)) != 0)
+			e = audit_failed(&r, ae);
+		if (e == 0)
+			e = db_commit(r.db);
+		if (e != 0)
+			db_rollback(r.db);
 	}
-	if (e == 0 && (a->flags & A_TXN))
-		e = db_commit(r.db);
-	if (e != 0) {
-		db_rollback(r.db);
-		/* the failure itself is recorded; audit_write logs if not */
-		if (((a->flags & A_AUDIT) || e == SD_EPERM ||
-		    e == SD_EUNAUTH) &&
-		    audit_write(&r, a->name, e) != 0)
-			log_warn("failed %s not audited", a->name);
-	}
+	db_release(ctx->pool, r.db);
+	r.db = NULL;
+	if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
+	    (ae = audit_submit(&r, a->name, 0)) != 0)
+		e = audit_failed(&r, ae);	/* fail closed: no row, no value */
+	/* the failure itself is recorded; audit_submit logs if not */
+	if (e != 0 && ((a->flags & A_AUDIT) || e == SD_EPERM ||
+	    e == SD_EUNAUTH) && audit_submit(&r, a->name, e) != 0)
+		log_warn("failed %s not audited", a->name);
 done:
 	if (r.db != NULL)
 		db_release(ctx->pool, r.db);
