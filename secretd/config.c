@@ -79,6 +79,9 @@ config_free(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static void seterr(char *, size_t, const char *, int, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static void
 seterr(char *err, size_t errlen, const char *name, int line,
     const char *fmt, ...)

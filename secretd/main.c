@@ -162,6 +162,7 @@ main(int argc, char **argv)
 	config_defaults(&cfg);
 	if (config_load(&cfg, conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "secretd: %s\n", err);
+		config_free(&cfg);
 		return 1;
 	}
 	log_set_level(cfg.log_level);
