@@ -1,0 +1,53 @@
+/*
+ * rpc.h - requests and responses of the NDJSON protocol (docs/protocol.md)
+ * over the invocation's one SSH session.
+ *
+ * The session is opened on the first request, so that argument and input
+ * errors are reported before anything touches the network.  Requests get
+ * increasing integer ids; each response must carry the id of the request
+ * it answers (an error response without an id is accepted: the server may
+ * not have been able to read the request).  Response lines are bounded
+ * (PROTO_MAX_LINE_CAP) and wiped after use, since they may carry values.
+ */
+#ifndef CLI_RPC_H
+#define CLI_RPC_H
+
+#include <jansson.h>
+
+#include "client/config.h"
+
+struct cli_rpc;
+
+/* A handle that connects on first use; never NULL. */
+struct cli_rpc *cli_rpc_new(const struct cli_config *cfg);
+
+/*
+ * Send req (taken over, even on failure; NULL means building it failed,
+ * which is reported as a bad argument) with a fresh "id" and wait for its
+ * response.
+ *
+ * Returns 0 with *err = SD_OK (ok:true) or the SD_E* value of the error
+ * response (ok:false), and *resp set (the caller decrefs).  Returns an
+ * exit status > 0, *resp NULL, when no response could be had (connection,
+ * authentication or framing failure; reported).
+ */
+int	cli_rpc_request(struct cli_rpc *rpc, json_t *req, json_t **resp,
+	    int *err);
+
+/*
+ * cli_rpc_request() for the common case: returns 0 with *resp set when the
+ * response is ok:true; otherwise reports the error (in --json mode the
+ * raw error response also goes to stdout) and returns its exit status.
+ */
+int	cli_rpc_call(struct cli_rpc *rpc, json_t *req, json_t **resp);
+
+/*
+ * Report an error response: "secret: <code>: <message>" on stderr (and the
+ * raw object on stdout with --json).  Returns its exit status.
+ */
+int	cli_rpc_report(struct cli_rpc *rpc, const json_t *resp);
+
+/* Close the session (if any) and free. */
+void	cli_rpc_free(struct cli_rpc *rpc);
+
+#endif
