@@ -166,3 +166,57 @@ act_acl_set(struct request *r)
 	PQclear(res);
 	return e;
 }
+
+static const char *const who_order[] = { "discover", "read", "write",
+    "manage" };
+
+int
+act_acl_who(struct request *r)
+{
+	struct sd_path at;
+	json_t *who;
+	char *path;
+	const char *v[1];
+	long long node;
+	int e, perms, global, i, k, n;
+	PGresult *res;
+
+	if ((e = req_path(r, "path")) != 0 ||
+	    (e = req_node_perms(r, &perms, &node)) != 0 ||
+	    (e = req_global_perms(r, &global)) != 0)
+		return e;
+	if (!acl_allows(perms, PERM_MANAGE) &&
+	    !acl_allows(global, GPERM_AUDIT))
+		return req_fail(r, SD_EPERM, "this needs manage at this path "
+		    "or the global audit permission");
+	path = store_path_param(&r->path);
+	v[0] = path;
+	e = db_exec(r->db, ST_ACL_WHO, 1, v, NULL, NULL, &res);
+	free(path);
+	if (e != 0)
+		return e;
+	who = json_array();
+	n = PQntuples(res);
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < n; i++) {
+			json_t *o;
+
+			if (!(atoi(PQgetvalue(res, i, 0)) & (1 << k)))
+				continue;
+			at = r->path;
+			at.n = atoi(PQgetvalue(res, i, 3));
+			o = json_object();
+			json_object_set_new(o, "permission",
+			    json_string(who_order[k]));
+			json_object_set_new(o, "principal",
+			    json_string(PQgetvalue(res, i, 1)));
+			json_object_set_new(o, "group",
+			    json_string(PQgetvalue(res, i, 2)));
+			json_object_set_new(o, "path", path_to_json(&at));
+			json_array_append_new(who, o);
+		}
+	}
+	PQclear(res);
+	json_object_set_new(r->resp, "who", who);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "actions.h"
+#include "log.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -105,4 +106,94 @@ int
 principal_id(struct request *r, const char *name, long long *id)
 {
 	return lookup_id(r, ST_PRINCIPAL_ID, name, id, "principal");
+}
+
+int
+req_lock_node(struct request *r, long long node, int *current, int *live)
+{
+	char nbuf[24];
+	const char *v[1] = { nbuf };
+	PGresult *res;
+	int e;
+
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL, &res)) != 0)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, "no such path");
+	}
+	*current = atoi(PQgetvalue(res, 0, 1));
+	*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+int
+req_open_value(struct request *r, long long node, int version,
+    PGresult *res, int row, int col, unsigned char **pt, size_t *plen)
+{
+	unsigned char *nonce, *ct;
+	size_t nlen = 0, clen = 0;
+	uint32_t key_id;
+	int e;
+
+	key_id = (uint32_t)strtoul(PQgetvalue(res, row, col), NULL, 10);
+	nonce = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row,
+	    col + 1), &nlen);
+	ct = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row,
+	    col + 2), &clen);
+	e = nonce == NULL || ct == NULL || open_value(ctx_keyring(r->ctx),
+	    node, version, key_id, nonce, nlen, ct, clen, pt, plen) != 0;
+	PQfreemem(nonce);
+	PQfreemem(ct);
+	if (e) {
+		log_error("cannot open the value of node %lld version %d "
+		    "(key %u): missing key or failed authentication", node,
+		    version, key_id);
+		return req_fail(r, SD_EINTERNAL, "stored value cannot be "
+		    "decrypted (see the server log)");
+	}
+	return 0;
+}
+
+int
+req_put_sealed(struct request *r, long long node, int version,
+    const unsigned char *val, size_t len)
+{
+	const struct keyring *kr = ctx_keyring(r->ctx);
+	unsigned char nonce[SEAL_NONCE_LEN], *ct = NULL;
+	char nbuf[24], vbuf[16], kbuf[16], mbuf[16];
+	const char *v[7];
+	int lens[7] = { 0 }, fmts[7] = { 0 };
+	size_t clen;
+	uint32_t key_id;
+	int e;
+
+	if ((e = seal_value(kr, node, version, val, len, &key_id, nonce, &ct,
+	    &clen)) != 0)
+		return e;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	snprintf(vbuf, sizeof(vbuf), "%d", version);
+	snprintf(kbuf, sizeof(kbuf), "%u", key_id);
+	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
+	v[0] = nbuf;
+	v[1] = vbuf;
+	v[2] = kbuf;
+	v[3] = (const char *)nonce;
+	lens[3] = SEAL_NONCE_LEN;
+	fmts[3] = 1;
+	v[4] = (const char *)ct;
+	lens[4] = (int)clen;
+	fmts[4] = 1;
+	v[5] = r->sess->principal;
+	v[6] = mbuf;
+	e = db_run_bin(r->db, ST_PUT_VERSION, 7, v, lens, fmts);
+	free(ct);
+	if (e == 0) {
+		audit_value_hash(kr, val, len, r->value_hash);
+		r->has_hash = 1;
+		r->version = version;
+	}
+	return e;
 }

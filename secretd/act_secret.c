@@ -29,25 +29,16 @@ denied(struct request *r, const char *what)
 	return req_fail(r, SD_EPERM, "no %s access at this path", what);
 }
 
-/* Read a bytea column (text format) into a fresh buffer. */
-static unsigned char *
-bytea(PGresult *res, int row, int col, size_t *len)
-{
-	return PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col),
-	    len);
-}
-
 int
 act_secret_get(struct request *r)
 {
 	long long want = 0;
 	char *path, vbuf[16];
 	const char *v[3];
-	unsigned char *nonce = NULL, *ct = NULL, *pt = NULL;
-	size_t nlen, clen, plen = 0;
+	unsigned char *pt = NULL;
+	size_t plen = 0;
 	long long node;
 	int e, version;
-	uint32_t key_id;
 	PGresult *res;
 
 	if ((e = req_path(r, "path")) != 0 ||
@@ -87,23 +78,11 @@ act_secret_get(struct request *r)
 		return req_fail(r, SD_ENOTFOUND, "version %d was destroyed",
 		    version);
 	}
-	key_id = (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
-	nonce = bytea(res, 0, 5, &nlen);
-	ct = bytea(res, 0, 6, &clen);
-	if (nonce == NULL || ct == NULL ||
-	    open_value(ctx_keyring(r->ctx), node, version, key_id, nonce, nlen, ct,
-	    clen, &pt, &plen) != 0) {
-		log_error("cannot open the value of node %lld version %d "
-		    "(key %u): missing key or failed authentication", node,
-		    version, key_id);
-		PQfreemem(nonce);
-		PQfreemem(ct);
+	if ((e = req_open_value(r, node, version, res, 0, 4, &pt,
+	    &plen)) != 0) {
 		PQclear(res);
-		return req_fail(r, SD_EINTERNAL, "stored value cannot be "
-		    "decrypted (see the server log)");
+		return e;
 	}
-	PQfreemem(nonce);
-	PQfreemem(ct);
 	json_object_set_new(r->resp, "path", path_to_json(&r->path));
 	proto_set_value(r->resp, pt, plen);
 	freezero(pt, plen + 1);
@@ -114,69 +93,6 @@ act_secret_get(struct request *r)
 	    json_string(PQgetvalue(res, 0, 8)));
 	PQclear(res);
 	return 0;
-}
-
-/*
- * Lock node (so writers to one secret queue up) and read its current
- * version and whether that version is a live value.
- */
-static int
-lock_node(struct request *r, long long node, int *current, int *live)
-{
-	char nbuf[24];
-	const char *v[1] = { nbuf };
-	PGresult *res;
-	int e;
-
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL, &res)) != 0)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return req_fail(r, SD_ENOTFOUND, "no such path");
-	}
-	*current = atoi(PQgetvalue(res, 0, 1));
-	*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	PQclear(res);
-	return 0;
-}
-
-static int
-put_sealed(struct request *r, long long node, int version,
-    const unsigned char *val, size_t len)
-{
-	unsigned char nonce[SEAL_NONCE_LEN], *ct = NULL;
-	char nbuf[24], vbuf[16], kbuf[16], mbuf[16];
-	const char *v[7];
-	int lens[7] = { 0 }, fmts[7] = { 0 };
-	size_t clen;
-	uint32_t key_id;
-	PGresult *res;
-	int e;
-
-	if ((e = seal_value(ctx_keyring(r->ctx), node, version, val, len, &key_id,
-	    nonce, &ct, &clen)) != 0)
-		return e;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(vbuf, sizeof(vbuf), "%d", version);
-	snprintf(kbuf, sizeof(kbuf), "%u", key_id);
-	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
-	v[0] = nbuf;
-	v[1] = vbuf;
-	v[2] = kbuf;
-	v[3] = (const char *)nonce;
-	lens[3] = SEAL_NONCE_LEN;
-	fmts[3] = 1;
-	v[4] = (const char *)ct;
-	lens[4] = (int)clen;
-	fmts[4] = 1;
-	v[5] = r->sess->principal;
-	v[6] = mbuf;
-	e = db_exec(r->db, ST_PUT_VERSION, 7, v, lens, fmts, &res);
-	free(ct);
-	if (e == 0)
-		PQclear(res);
-	return e;
 }
 
 int
@@ -213,7 +129,7 @@ act_secret_put(struct request *r)
 		goto out;
 	node = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if ((e = lock_node(r, node, &current, &live)) != 0)
+	if ((e = req_lock_node(r, node, &current, &live)) != 0)
 		goto out;
 	if (cas >= 0 && (cas == 0 ? live : cas != current)) {
 		e = req_fail(r, SD_ECONFLICT, "check-and-set failed: the "
@@ -222,10 +138,8 @@ act_secret_put(struct request *r)
 		goto out;
 	}
 	r->version = current + 1;
-	if ((e = put_sealed(r, node, current + 1, val, len)) != 0)
+	if ((e = req_put_sealed(r, node, current + 1, val, len)) != 0)
 		goto out;
-	audit_value_hash(ctx_keyring(r->ctx), val, len, r->value_hash);
-	r->has_hash = 1;
 	json_object_set_new(r->resp, "version", json_integer(current + 1));
 out:
 	freezero(val, len);
@@ -380,7 +294,7 @@ act_secret_delete(struct request *r)
 		json_object_set_new(r->resp, "deleted", json_integer(n));
 		return 0;
 	}
-	if ((e = lock_node(r, node, &current, &live)) != 0)
+	if ((e = req_lock_node(r, node, &current, &live)) != 0)
 		return e;
 	if (!live)
 		return req_fail(r, SD_ENOTFOUND, "no value to delete");

@@ -1,7 +1,9 @@
 /*
  * actions.h - the action handlers, one file per family:
  *   act_session.c    whoami
- *   act_secret.c     secret.*
+ *   act_secret.c     secret.get, put, list, history, delete
+ *   act_version.c    secret.undelete, rollback, destroy
+ *   act_batch.c      secret.get_many
  *   act_acl.c        acl.*
  *   act_group.c      group.*
  *   act_principal.c  principal.*
@@ -19,9 +21,14 @@ int	act_secret_put(struct request *r);
 int	act_secret_list(struct request *r);
 int	act_secret_history(struct request *r);
 int	act_secret_delete(struct request *r);
+int	act_secret_get_many(struct request *r);
+int	act_secret_undelete(struct request *r);
+int	act_secret_rollback(struct request *r);
+int	act_secret_destroy(struct request *r);
 
 int	act_acl_get(struct request *r);
 int	act_acl_set(struct request *r);
+int	act_acl_who(struct request *r);
 
 int	act_group_create(struct request *r);
 int	act_group_delete(struct request *r);
@@ -55,5 +62,18 @@ int	group_id(struct request *r, const char *name, long long *id)
 	    SD_MUST_CHECK;
 int	principal_id(struct request *r, const char *name, long long *id)
 	    SD_MUST_CHECK;
+/* Lock a node row (writers to one secret queue up) and read its current
+ * version and whether that version is a live value. */
+int	req_lock_node(struct request *r, long long node, int *current,
+	    int *live) SD_MUST_CHECK;
+/* Open the value in row/col (key_id, nonce, ciphertext at col..col+2) of
+ * node/version; *pt is the caller's to freezero(*pt, *plen + 1). */
+int	req_open_value(struct request *r, long long node, int version,
+	    PGresult *res, int row, int col, unsigned char **pt,
+	    size_t *plen) SD_MUST_CHECK;
+/* Seal val as version of node, store it (pruning old versions), and
+ * note the version and value hash for the audit row. */
+int	req_put_sealed(struct request *r, long long node, int version,
+	    const unsigned char *val, size_t len) SD_MUST_CHECK;
 
 #endif

@@ -112,29 +112,49 @@ audit_write(struct request *r, const char *action, int err)
 int
 audit_submit(struct request *r, const char *action, int err)
 {
-	struct audit_row row;
-	int e;
+	struct audit_row *rows;
+	struct request item;
+	int i, n = 1 + r->n_extra, e = 0;
 
-	row_build(&row, r, action, err);
+	rows = xcalloc((size_t)n, sizeof(*rows));
+	row_build(&rows[0], r, action, err);
+	for (i = 0; i < r->n_extra; i++) {
+		item = *r;
+		item.path = r->extra[i].path;
+		item.has_path = 1;
+		item.version = r->extra[i].version;
+		item.has_hash = 0;
+		item.detail = NULL;
+		row_build(&rows[i + 1], &item, action, r->extra[i].err);
+	}
 	pthread_mutex_lock(&q.mu);
 	if (!q.running) {
 		pthread_mutex_unlock(&q.mu);
-		row_free(&row);
-		return SD_EINTERNAL;
+		e = SD_EINTERNAL;
+		goto out;
 	}
-	if (q.tail)
-		q.tail->next = &row;
-	else
-		q.head = &row;
-	q.tail = &row;
+	for (i = 0; i < n; i++) {
+		if (q.tail)
+			q.tail->next = &rows[i];
+		else
+			q.head = &rows[i];
+		q.tail = &rows[i];
+	}
 	pthread_cond_signal(&q.work);
-	while (!row.done)
-		pthread_cond_wait(&q.done, &q.mu);
+	for (i = 0; i < n; i++) {
+		while (!rows[i].done)
+			pthread_cond_wait(&q.done, &q.mu);
+		if (rows[i].err != 0 && e == 0)
+			e = rows[i].err;
+	}
 	pthread_mutex_unlock(&q.mu);
-	if ((e = row.err) != 0)
+	if (e != 0)
 		log_error("audit row for %s not written: %s", action,
 		    sd_err_code(e));
-	row_free(&row);
+out:
+	for (i = 0; i < n; i++)
+		row_free(&rows[i]);
+	free(rows);
 	return e;
 }
 

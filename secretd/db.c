@@ -279,6 +279,18 @@ db_run(struct db *d, int stmt, int n, const char *const *values)
 	return e;
 }
 
+int
+db_run_bin(struct db *d, int stmt, int n, const char *const *values,
+    const int *lengths, const int *formats)
+{
+	PGresult *r;
+	int e;
+
+	if ((e = db_exec(d, stmt, n, values, lengths, formats, &r)) == 0)
+		PQclear(r);
+	return e;
+}
+
 static int
 simple(struct db *d, const char *sql)
 {

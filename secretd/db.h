@@ -53,6 +53,8 @@ int	db_exec(struct db *db, int stmt, int n, const char *const *values,
 /* The same, discarding the result. */
 int	db_run(struct db *db, int stmt, int n, const char *const *values)
 	    SD_MUST_CHECK;
+int	db_run_bin(struct db *db, int stmt, int n, const char *const *values,
+	    const int *lengths, const int *formats) SD_MUST_CHECK;
 
 /* The connection of an acquired slot, for pipeline mode (audit.c). */
 PGconn	*db_conn(struct db *db);

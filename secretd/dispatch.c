@@ -21,9 +21,14 @@ static const struct action actions[] = {
 	{ "secret.list",	act_secret_list, 0, RD },
 	{ "secret.history",	act_secret_history, 0, RD },
 	{ "secret.delete",	act_secret_delete, 0, WR },
+	{ "secret.get_many",	act_secret_get_many, 0, RD },
+	{ "secret.undelete",	act_secret_undelete, 0, WR },
+	{ "secret.rollback",	act_secret_rollback, 0, WR },
+	{ "secret.destroy",	act_secret_destroy, 0, WR },
 
 	{ "acl.get",		act_acl_get, 0, RD },
 	{ "acl.set",		act_acl_set, 0, WR },
+	{ "acl.who",		act_acl_who, 0, RD },
 
 	{ "group.create",	act_group_create, GPERM_GROUP_MANAGE, WR },
 	{ "group.delete",	act_group_delete, GPERM_GROUP_MANAGE, WR },

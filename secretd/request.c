@@ -3,8 +3,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "request.h"
 
 int
@@ -41,4 +43,21 @@ req_principal_param(const struct request *r)
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)r->sess->principal_id);
 	return buf;
+}
+
+void
+req_audit_item(struct request *r, const struct sd_path *path,
+    long long version, int err)
+{
+	struct audit_extra *x;
+
+	/* grow by doubling: n_extra is a power of two when full */
+	if ((r->n_extra & (r->n_extra - 1)) == 0)
+		r->extra = xreallocarray(r->extra, r->n_extra ? r->n_extra * 2 : 1,
+		    sizeof(*r->extra));
+	x = &r->extra[r->n_extra++];
+	memset(x, 0, sizeof(*x));
+	path_copy(&x->path, path);
+	x->version = version;
+	x->err = err;
 }

@@ -45,6 +45,13 @@ struct session {
 	int		 client_port;		/* 0 when unknown */
 };
 
+/* One more audit row of a batch request (secret.get_many). */
+struct audit_extra {
+	struct sd_path		 path;
+	long long		 version;	/* -1: none */
+	int			 err;
+};
+
 struct request {
 	const struct server_ctx	*ctx;
 	struct session		*sess;
@@ -61,6 +68,8 @@ struct request {
 	unsigned char		 value_hash[AUDIT_HASH_LEN];
 	int			 has_hash;
 	json_t			*detail;	/* extra audit fields or NULL */
+	struct audit_extra	*extra;		/* one row per item of a batch */
+	int			 n_extra;
 };
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */
@@ -69,6 +78,10 @@ int	req_fail(struct request *r, int err, const char *fmt, ...)
 
 /* Read the "path" field into r->path (marks it for the audit row). */
 int	req_path(struct request *r, const char *key) SD_MUST_CHECK;
+
+/* Add an audit row for one item of a batch request (path is copied). */
+void	req_audit_item(struct request *r, const struct sd_path *path,
+	    long long version, int err);
 
 /* The caller's principal id as a decimal string (static per thread). */
 const char *req_principal_param(const struct request *r);

@@ -247,6 +247,9 @@ done:
 		resp = r.resp;
 	path_free(&r.path);
 	json_decref(r.detail);
+	for (ae = 0; ae < r.n_extra; ae++)
+		path_free(&r.extra[ae].path);
+	free(r.extra);
 	sodium_memzero(r.value_hash, sizeof(r.value_hash));
 	return resp;
 }

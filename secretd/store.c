@@ -164,6 +164,47 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "session_id, request_id, value_hash, detail) "
 	    "VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11, "
 	    "$12, $13::jsonb)" },
+	[ST_VERSION_GET] = { "version_get",
+	    "SELECT deleted, key_id, nonce, ciphertext FROM secret_version "
+	    "WHERE node_id = $1 AND version = $2" },
+	[ST_DESTROY] = { "destroy",
+	    "UPDATE secret_version SET key_id = NULL, nonce = NULL, "
+	    "ciphertext = NULL, destroyed_at = now() "
+	    "WHERE node_id = $1 AND version = ANY($2::integer[]) "
+	    "AND ciphertext IS NOT NULL RETURNING version" },
+	[ST_VERSIONS_COUNT] = { "versions_count",
+	    "SELECT count(*) FROM secret_version "
+	    "WHERE node_id = $1 AND version = ANY($2::integer[])" },
+	/*
+	 * The readable values below a node: permissions accumulate down the
+	 * tree from those held at the node ($3), one grant lookup per node.
+	 */
+	[ST_GET_TREE] = { "get_tree",
+	    "WITH RECURSIVE g AS (SELECT ng.node_id, ng.perms "
+	    "FROM node_grant ng JOIN group_member m "
+	    "ON m.group_id = ng.group_id AND m.principal_id = $1), "
+	    "t(id, rel, perms) AS ("
+	    "SELECT n.id, ARRAY[n.name], $3::integer | coalesce((SELECT "
+	    "bit_or(g.perms) FROM g WHERE g.node_id = n.id), 0) "
+	    "FROM node n WHERE n.parent_id = $2 "
+	    "UNION ALL SELECT n.id, t.rel || n.name, t.perms | coalesce(("
+	    "SELECT bit_or(g.perms) FROM g WHERE g.node_id = n.id), 0) "
+	    "FROM t JOIN node n ON n.parent_id = t.id WHERE $4::boolean) "
+	    "SELECT t.rel, t.perms, v.version, v.key_id, v.nonce, "
+	    "v.ciphertext, sd_ts(v.created_at), v.created_by, t.id "
+	    "FROM t JOIN node c ON c.id = t.id "
+	    "JOIN secret_version v ON v.node_id = c.id "
+	    "AND v.version = c.current_version AND NOT v.deleted "
+	    "AND v.ciphertext IS NOT NULL "
+	    "ORDER BY t.rel COLLATE \"C\" LIMIT $5" },
+	[ST_ACL_WHO] = { "acl_who",
+	    "SELECT ng.perms, p.name, g.name, r.depth "
+	    "FROM sd_resolve($1::text[]) r "
+	    "JOIN node_grant ng ON ng.node_id = r.id "
+	    "JOIN grp g ON g.id = ng.group_id "
+	    "JOIN group_member m ON m.group_id = g.id "
+	    "JOIN principal p ON p.id = m.principal_id "
+	    "ORDER BY p.name COLLATE \"C\", r.depth, g.name" },
 };
 
 char *

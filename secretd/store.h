@@ -47,6 +47,11 @@ enum stmt {
 	ST_KEY_ADD,		/* fp, principal id, type, b64 */
 	ST_KEY_REMOVE,		/* principal id, fp */
 	ST_AUDIT_INSERT,
+	ST_VERSION_GET,		/* node, version -> deleted, key, nonce, ct */
+	ST_DESTROY,		/* node, versions[] -> versions destroyed */
+	ST_VERSIONS_COUNT,	/* node, versions[] -> how many exist */
+	ST_GET_TREE,		/* principal, node, perms at node, recursive, limit */
+	ST_ACL_WHO,		/* path -> perms, principal, group, depth */
 	ST__COUNT
 };
 

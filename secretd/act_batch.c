@@ -1,0 +1,207 @@
+/*
+ * act_batch.c - secret.get_many: many values in one request, for hosts
+ * fetching their credentials at boot.
+ *
+ * By list: one result per path, each checked on its own; a forbidden
+ * path gets permission_denied whether it exists or not, and does not fail
+ * the batch.  By prefix: the caller needs discover or read at the prefix;
+ * the readable live values below it come back in path order, with
+ * permissions accumulated down the tree in one query.  Every item is its
+ * own audit row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "actions.h"
+#include "proto.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define BATCH_MAX	10000
+
+static json_t *
+item_error(const struct sd_path *p, int err, const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "path", path_to_json(p));
+	json_object_set_new(o, "ok", json_false());
+	json_object_set_new(o, "error", json_pack("{s:s,s:s}", "code",
+	    sd_err_code(err), "message", msg));
+	return o;
+}
+
+/* The value in row: version at vcol, key id/nonce/ciphertext from kcol,
+ * time and author from tcol. */
+static json_t *
+item_value(struct request *r, const struct sd_path *p, PGresult *res,
+    int row, int vcol, int kcol, int tcol, long long node, int *err)
+{
+	unsigned char *pt = NULL;
+	size_t plen = 0;
+	int version = atoi(PQgetvalue(res, row, vcol));
+	json_t *o;
+
+	if ((*err = req_open_value(r, node, version, res, row, kcol, &pt,
+	    &plen)) != 0)
+		return item_error(p, *err, r->why);
+	o = json_object();
+	json_object_set_new(o, "path", path_to_json(p));
+	json_object_set_new(o, "ok", json_true());
+	proto_set_value(o, pt, plen);
+	freezero(pt, plen + 1);
+	json_object_set_new(o, "version", json_integer(version));
+	json_object_set_new(o, "updated_at",
+	    json_string(PQgetvalue(res, row, tcol)));
+	json_object_set_new(o, "updated_by",
+	    json_string(PQgetvalue(res, row, tcol + 1)));
+	return o;
+}
+
+/* One path of a list: the same checks and answers as secret.get. */
+static json_t *
+get_one(struct request *r, const json_t *jp)
+{
+	struct sd_path p = { 0 };
+	const char *why = NULL, *v[3];
+	char *param;
+	PGresult *res;
+	json_t *o;
+	int e, version = -1;
+
+	if (path_from_json(jp, &p, &why) != 0) {
+		/* echo what was sent: there is no valid path to show */
+		o = item_error(&p, SD_EBADREQ, why);
+		json_object_set_new(o, "path", json_deep_copy(jp));
+		return o;
+	}
+	param = store_path_param(&p);
+	v[0] = req_principal_param(r);
+	v[1] = param;
+	v[2] = NULL;
+	e = db_exec(r->db, ST_GET, 3, v, NULL, NULL, &res);
+	free(param);
+	if (e != 0) {
+		o = item_error(&p, e, "database error");
+	} else if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
+		e = SD_EPERM;
+		o = item_error(&p, e, "no read access at this path");
+	} else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
+	    strcmp(PQgetvalue(res, 0, 3), "t") == 0 || PQgetisnull(res, 0, 6)) {
+		e = SD_ENOTFOUND;
+		o = item_error(&p, e, "no value at this path");
+	} else {
+		version = atoi(PQgetvalue(res, 0, 2));
+		o = item_value(r, &p, res, 0, 2, 4, 7,
+		    strtoll(PQgetvalue(res, 0, 1), NULL, 10), &e);
+	}
+	PQclear(res);
+	req_audit_item(r, &p, version, e);
+	path_free(&p);
+	return o;
+}
+
+static int
+by_list(struct request *r, const json_t *paths)
+{
+	json_t *results, *jp;
+	size_t i;
+
+	if (json_array_size(paths) > BATCH_MAX)
+		return req_fail(r, SD_ETOOLARGE, "at most %d paths", BATCH_MAX);
+	results = json_array();
+	json_array_foreach(paths, i, jp) {
+		json_t *o = get_one(r, jp);
+		const char *code = json_string_value(json_object_get(
+		    json_object_get(o, "error"), "code"));
+
+		/* a lost database fails the request, not just the item */
+		if (code != NULL && strcmp(code, "unavailable") == 0) {
+			json_decref(o);
+			json_decref(results);
+			return SD_EUNAVAIL;
+		}
+		json_array_append_new(results, o);
+	}
+	json_object_set_new(r->resp, "results", results);
+	return 0;
+}
+
+static int
+by_prefix(struct request *r)
+{
+	struct sd_path rel, full;
+	char nbuf[24], pbuf[16], lbuf[16];
+	const char *v[5];
+	long long node;
+	int e, perms, recursive = 0, i, k, n;
+	json_t *results;
+	PGresult *res;
+
+	if ((e = proto_get_bool(r->req, "recursive", 0, &recursive,
+	    &r->why)) != 0 ||
+	    (e = req_path(r, "prefix")) != 0 ||
+	    (e = req_node_perms(r, &perms, &node)) != 0)
+		return e;
+	if (!(perms & (PERM_DISCOVER | PERM_READ)))
+		return req_fail(r, SD_EPERM, "no discover or read access at "
+		    "this prefix");
+	results = json_array();
+	json_object_set_new(r->resp, "results", results);
+	if (node == 0)
+		return 0;
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	snprintf(pbuf, sizeof(pbuf), "%d", perms);
+	snprintf(lbuf, sizeof(lbuf), "%d", BATCH_MAX + 1);
+	v[0] = req_principal_param(r);
+	v[1] = nbuf;
+	v[2] = pbuf;
+	v[3] = recursive ? "true" : "false";
+	v[4] = lbuf;
+	if ((e = db_exec(r->db, ST_GET_TREE, 5, v, NULL, NULL, &res)) != 0)
+		return e;
+	n = PQntuples(res);
+	for (i = 0; i < n && i < BATCH_MAX; i++) {
+		json_t *o;
+		int ie;
+
+		if (!acl_allows(atoi(PQgetvalue(res, i, 1)), PERM_READ))
+			continue;
+		if (store_path_from_pg(PQgetvalue(res, i, 0), &rel) != 0)
+			continue;
+		memset(&full, 0, sizeof(full));
+		for (k = 0; k < r->path.n && full.n < PATH_MAX_DEPTH; k++)
+			full.name[full.n++] = r->path.name[k];
+		for (k = 0; k < rel.n && full.n < PATH_MAX_DEPTH; k++)
+			full.name[full.n++] = rel.name[k];
+		o = item_value(r, &full, res, i, 2, 3, 6,
+		    strtoll(PQgetvalue(res, i, 8), NULL, 10), &ie);
+		req_audit_item(r, &full, atoi(PQgetvalue(res, i, 2)), ie);
+		json_array_append_new(results, o);
+		path_free(&rel);
+	}
+	PQclear(res);
+	if (n > BATCH_MAX)
+		json_object_set_new(r->resp, "truncated", json_true());
+	return 0;
+}
+
+int
+act_secret_get_many(struct request *r)
+{
+	const json_t *paths = json_object_get(r->req, "paths");
+
+	if (paths != NULL && json_object_get(r->req, "prefix") != NULL)
+		return req_fail(r, SD_EBADREQ, "paths and prefix are exclusive");
+	if (paths != NULL) {
+		if (!json_is_array(paths))
+			return req_fail(r, SD_EBADREQ, "paths must be an array "
+			    "of paths");
+		return by_list(r, paths);
+	}
+	if (json_object_get(r->req, "prefix") == NULL)
+		return req_fail(r, SD_EBADREQ, "paths or prefix missing");
+	return by_prefix(r);
+}
