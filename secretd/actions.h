@@ -7,6 +7,7 @@
  *   act_acl.c        acl.*
  *   act_group.c      group.*
  *   act_principal.c  principal.*
+ *   act_enrol.c      enrol.token_*, enrol
  * Each returns 0 having filled r->resp, or an SD_E* code with r->why.
  */
 #ifndef SECRETD_ACTIONS_H
@@ -29,6 +30,11 @@ int	act_secret_destroy(struct request *r);
 int	act_acl_get(struct request *r);
 int	act_acl_set(struct request *r);
 int	act_acl_who(struct request *r);
+
+int	act_enrol_token_create(struct request *r);
+int	act_enrol_token_list(struct request *r);
+int	act_enrol_token_revoke(struct request *r);
+int	act_enrol(struct request *r);
 
 int	act_group_create(struct request *r);
 int	act_group_delete(struct request *r);

@@ -281,24 +281,47 @@ admin_keygen(const struct config *cfg)
 	return 0;
 }
 
-/* Re-seal one batch; returns rows done, or -1. */
+#define REKEY_BATCH	500	/* rows per transaction; also in the SQL */
+#define REKEY_IDLE_MAX	100	/* passes without progress, 100 ms apart */
+
+struct rekey_pass {
+	long long	node;		/* keyset cursor: last row seen */
+	int		version;
+	long long	done;		/* re-sealed in this pass */
+	long long	bad;		/* rows that did not open */
+};
+
+/*
+ * Re-seal one batch after the cursor, in one transaction: rows locked by
+ * someone else are skipped (SKIP LOCKED) and left for the next pass, rows
+ * that do not open are logged and left as they are.  Returns the number
+ * of rows the batch looked at (REKEY_BATCH: there may be more), or -1.
+ */
 static int
-rekey_batch(PGconn *c, const struct keyring *kr)
+rekey_batch(PGconn *c, const struct keyring *kr, struct rekey_pass *p)
 {
-	char cur[16], vbuf[16], kbuf[16];
+	char cur[16], nbuf[24], vbuf[16], kbuf[16];
 	const char *v[6];
 	int lens[6] = { 0 }, fmts[6] = { 0 };
 	PGresult *r, *u;
-	int i, n, done = 0;
+	int i, n;
 
 	snprintf(cur, sizeof(cur), "%u", keyring_current_id(kr));
+	snprintf(nbuf, sizeof(nbuf), "%lld", p->node);
+	snprintf(vbuf, sizeof(vbuf), "%d", p->version);
 	v[0] = cur;
-	if (run(c, NULL, "BEGIN", 0, NULL) != 0 ||
-	    run(c, &r, "SELECT node_id, version, key_id, nonce, ciphertext "
-	    "FROM secret_version WHERE ciphertext IS NOT NULL AND key_id <> $1 "
-	    "ORDER BY node_id, version LIMIT 500 FOR UPDATE SKIP LOCKED",
-	    1, v) != 0)
+	v[1] = nbuf;
+	v[2] = vbuf;
+	if (run(c, NULL, "BEGIN", 0, NULL) != 0)
 		return -1;
+	if (run(c, &r, "SELECT node_id, version, key_id, nonce, ciphertext "
+	    "FROM secret_version WHERE ciphertext IS NOT NULL AND key_id <> $1 "
+	    "AND (node_id, version) > ($2::bigint, $3::integer) "
+	    "ORDER BY node_id, version LIMIT 500 "
+	    "FOR UPDATE SKIP LOCKED", 3, v) != 0) {
+		run(c, NULL, "ROLLBACK", 0, NULL);
+		return -1;
+	}
 	n = PQntuples(r);
 	for (i = 0; i < n; i++) {
 		long long node = strtoll(PQgetvalue(r, i, 0), NULL, 10);
@@ -310,6 +333,8 @@ rekey_batch(PGconn *c, const struct keyring *kr)
 		uint32_t kid;
 		int e;
 
+		p->node = node;
+		p->version = version;
 		nonce = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 3),
 		    &nlen);
 		ct = PQunescapeBytea((unsigned char *)PQgetvalue(r, i, 4),
@@ -321,18 +346,24 @@ rekey_batch(PGconn *c, const struct keyring *kr)
 		PQfreemem(ct);
 		if (e) {
 			fprintf(stderr, "secretd: rekey: node %lld version %d "
-			    "(key %u) does not open; left as it is\n", node,
-			    version, old);
+			    "(key %u) does not open (%s); left as it is\n",
+			    node, version, old, keyring_has(kr, old) ?
+			    "failed authentication" : "the keyring lacks "
+			    "that key");
+			p->bad++;
 			continue;
 		}
 		e = seal_value(kr, node, version, pt, plen, &kid, nnonce, &nct,
 		    &nclen);
 		freezero(pt, plen + 1);
-		if (e != 0)
-			break;
+		if (e != 0) {
+			fprintf(stderr, "secretd: rekey: cannot seal\n");
+			PQclear(r);
+			run(c, NULL, "ROLLBACK", 0, NULL);
+			return -1;
+		}
 		v[0] = PQgetvalue(r, i, 0);
-		snprintf(vbuf, sizeof(vbuf), "%d", version);
-		v[1] = vbuf;
+		v[1] = PQgetvalue(r, i, 1);
 		snprintf(kbuf, sizeof(kbuf), "%u", kid);
 		v[2] = kbuf;
 		v[3] = (const char *)nnonce;
@@ -345,35 +376,71 @@ rekey_batch(PGconn *c, const struct keyring *kr)
 		u = PQexecParams(c, "UPDATE secret_version SET key_id = $3, "
 		    "nonce = $4, ciphertext = $5 WHERE node_id = $1 AND "
 		    "version = $2 AND key_id = $6", 6, NULL, v, lens, fmts, 0);
-		free(nct);
+		lens[3] = lens[4] = fmts[3] = fmts[4] = 0;
+		freezero(nct, nclen);
 		if (PQresultStatus(u) != PGRES_COMMAND_OK) {
 			fprintf(stderr, "secretd: rekey: %s",
 			    PQresultErrorMessage(u));
 			PQclear(u);
 			PQclear(r);
+			run(c, NULL, "ROLLBACK", 0, NULL);
 			return -1;
 		}
+		if (atoi(PQcmdTuples(u)) == 1)
+			p->done++;
 		PQclear(u);
-		done++;
 	}
 	PQclear(r);
 	if (run(c, NULL, "COMMIT", 0, NULL) != 0)
 		return -1;
-	return n == 0 ? 0 : done == 0 ? -2 : done;
+	return n;
 }
 
+/* Stored versions sealed under another key than cur, or -1. */
+static long long
+rekey_left(PGconn *c, const char *cur)
+{
+	const char *v[1] = { cur };
+	PGresult *r;
+	long long n;
+
+	if (run(c, &r, "SELECT count(*) FROM secret_version WHERE "
+	    "ciphertext IS NOT NULL AND key_id <> $1", 1, v) != 0)
+		return -1;
+	n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Passes over secret_version in primary-key order (a keyset cursor, so a
+ * batch never rescans what is done), each batch its own transaction: a
+ * kill loses at most the batch in flight, and the next run goes on from
+ * what is committed.  After a pass, an exact count: rows written under an
+ * old key meanwhile (a daemon not yet reloaded) or skipped as locked get
+ * another pass; rows that do not open end the run with an error.
+ */
 int
 admin_rekey(const struct config *cfg)
 {
 	struct keyring *kr;
-	struct timespec t0, t1;
-	char err[512];
+	struct rekey_pass p;
+	struct timespec t0;
+	char err[512], cur[16];
 	PGconn *c;
-	PGresult *r;
-	long long total = 0, left;
-	char cur[16];
-	const char *cv[1] = { cur };
-	int n, idle = 0;
+	long long total = 0, left, start_left;
+	int n, idle = 0, e = -1;
+	uint32_t kid;
+	double secs;
 
 	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) != 0) {
 		fprintf(stderr, "secretd: %s\n", err);
@@ -383,42 +450,54 @@ admin_rekey(const struct config *cfg)
 		keyring_free(kr);
 		return -1;
 	}
-	snprintf(cur, sizeof(cur), "%u", keyring_current_id(kr));
+	kid = keyring_current_id(kr);
+	snprintf(cur, sizeof(cur), "%u", kid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if ((n = rekey_batch(c, kr)) < 0) {
-			if (n == -2)
-				fprintf(stderr, "secretd: rekey: a batch made "
-				    "no progress; stopping\n");
-			break;
+	if ((left = rekey_left(c, cur)) < 0)
+		goto out;
+	fprintf(stderr, "secretd: rekey: %lld stored versions to re-seal "
+	    "under key %u\n", left, kid);
+	while (left > 0) {
+		memset(&p, 0, sizeof(p));
+		start_left = left;
+		do {
+			if ((n = rekey_batch(c, kr, &p)) < 0)
+				goto out;
+			secs = seconds_since(&t0);
+			fprintf(stderr, "secretd: rekey: %lld re-sealed under "
+			    "key %u, %lld to go, %.0f/s\n", total + p.done,
+			    kid, start_left - p.done > 0 ?
+			    start_left - p.done : 0,
+			    (total + p.done) / (secs > 1e-6 ? secs : 1e-6));
+		} while (n == REKEY_BATCH);
+		total += p.done;
+		if ((left = rekey_left(c, cur)) < 0)
+			goto out;
+		if (left > 0 && left <= p.bad) {
+			fprintf(stderr, "secretd: rekey: %lld stored versions "
+			    "do not open (listed above) and stay under their "
+			    "old keys; keep those keys in the keyring\n", left);
+			goto out;
 		}
-		total += n;
-		if (run(c, &r, "SELECT count(*) FROM secret_version WHERE "
-		    "ciphertext IS NOT NULL AND key_id <> $1", 1, cv) != 0)
-			break;
-		left = atoll(PQgetvalue(r, 0, 0));
-		PQclear(r);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		fprintf(stderr, "secretd: rekey: %lld re-sealed under key %u, "
-		    "%lld to go, %.0f/s\n", total, keyring_current_id(kr), left,
-		    total / ((t1.tv_sec - t0.tv_sec) +
-		    (t1.tv_nsec - t0.tv_nsec) / 1e9 + 1e-9));
-		if (left == 0) {
-			PQfinish(c);
-			keyring_free(kr);
-			return 0;
-		}
-		if (n == 0 && ++idle > 100) {
-			fprintf(stderr, "secretd: rekey: %lld rows stay locked; "
-			    "run rekey again later\n", left);
-			break;
-		}
-		if (n == 0)
+		if (left > 0 && p.done == 0) {
+			if (++idle > REKEY_IDLE_MAX) {
+				fprintf(stderr, "secretd: rekey: %lld rows stay "
+				    "locked; run rekey again later\n", left);
+				goto out;
+			}
 			usleep(100 * 1000);	/* rows locked by writers */
+		} else
+			idle = 0;
 	}
+	secs = seconds_since(&t0);
+	fprintf(stderr, "secretd: rekey: done: %lld re-sealed under key %u in "
+	    "%.1f s; no stored version is sealed under another key\n", total,
+	    kid, secs);
+	e = 0;
+out:
 	PQfinish(c);
 	keyring_free(kr);
-	return -1;
+	return e;
 }
 
 int

@@ -2,8 +2,12 @@
  * crypto.c - keyring file handling, sealing and opening of values.
  *
  * Keyring file: text, one key per line "ID BASE64" (32-byte keys, ids
- * ascending), '#' comments.  Mode 0400 (or 0600), owned by the daemon's
- * user.  Must never: print a key, leave a decoded key outside
+ * ascending, 1 to 2^31-1 like the database's key_id column), '#'
+ * comments, and at most one "kdf BASE64" line: the root of derived keys
+ * (the audit hash key), which never seals and is never retired, so that
+ * retiring old sealing keys leaves the audit hashes comparable.  A file
+ * without a kdf line (made by hand) derives from its lowest-id key.
+ * Mode 0400 (or 0600), owned by the daemon's user.  Must never: print a key, leave a decoded key outside
  * sodium_malloc'ed memory, or open a ciphertext under associated data
  * other than its own row's.
  */
@@ -27,9 +31,15 @@
 struct keyring {
 	int		 n;
 	uint32_t	 ids[MAX_KEYS];
-	unsigned char	*keys;		/* sodium_malloc: n * KEY_LEN */
+	unsigned char	*keys;		/* sodium_malloc: MAX_KEYS * KEY_LEN */
+	unsigned char	*kdf;		/* sodium_malloc: KEY_LEN, kdf line */
+	int		 has_kdf;
 	unsigned char	*audit_key;	/* sodium_malloc: AUDIT_HASH_LEN */
 };
+
+#define KEY_ID_MAX	2147483647UL	/* secret_version.key_id is integer */
+
+_Static_assert(crypto_kdf_KEYBYTES == KEY_LEN, "kdf root key size");
 
 _Static_assert(KEY_LEN == 32, "xchacha20poly1305 key size");
 
@@ -62,8 +72,9 @@ read_file(const char *path, char **text, size_t *len, char *err,
 	}
 	if (check_mode && st.st_uid != geteuid()) {
 		snprintf(err, errlen, "keyring %s: owned by uid %u, not by "
-		    "uid %u that secretd runs as; fix with \"chown\"", path,
-		    (unsigned)st.st_uid, (unsigned)geteuid());
+		    "uid %u that secretd runs as; fix with \"chown %u %s\"",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid(), path);
 		close(fd);
 		return -1;
 	}
@@ -100,16 +111,31 @@ read_file(const char *path, char **text, size_t *len, char *err,
 	return 0;
 }
 
-/* Parse keyring text into ids/keys (keys is sodium memory of MAX_KEYS). */
+/* 32 bytes of standard base64 into out; 0 or -1. */
+static int
+decode_key(unsigned char *out, const char *b64)
+{
+	size_t klen;
+
+	return sodium_base642bin(out, KEY_LEN, b64, strlen(b64), NULL, &klen,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) == 0 && klen == KEY_LEN ?
+	    0 : -1;
+}
+
+/*
+ * Parse keyring text into ids/keys (keys is sodium memory of MAX_KEYS)
+ * and the kdf root (sodium memory of KEY_LEN; *has_kdf set if present).
+ */
 static int
 parse_keyring(const char *path, char *text, uint32_t *ids,
-    unsigned char *keys, int *nkeys, char *err, size_t errlen)
+    unsigned char *keys, int *nkeys, unsigned char *kdf, int *has_kdf,
+    char *err, size_t errlen)
 {
 	char *line, *save = NULL, *sp;
 	int n = 0, lineno = 0;
 	unsigned long id;
-	size_t klen;
 
+	*has_kdf = 0;
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -121,9 +147,24 @@ parse_keyring(const char *path, char *text, uint32_t *ids,
 			return -1;
 		}
 		*sp = '\0';
+		if (strcmp(line, "kdf") == 0) {
+			if (*has_kdf) {
+				snprintf(err, errlen, "keyring %s: line %d: "
+				    "a second kdf line", path, lineno);
+				return -1;
+			}
+			if (decode_key(kdf, sp + 1) != 0) {
+				snprintf(err, errlen, "keyring %s: line %d: "
+				    "key is not 32 bytes of base64", path,
+				    lineno);
+				return -1;
+			}
+			*has_kdf = 1;
+			continue;
+		}
 		errno = 0;
 		id = strtoul(line, NULL, 10);
-		if (errno != 0 || id == 0 || id > UINT32_MAX ||
+		if (errno != 0 || id == 0 || id > KEY_ID_MAX ||
 		    strspn(line, "0123456789") != strlen(line)) {
 			snprintf(err, errlen, "keyring %s: line %d: bad key id",
 			    path, lineno);
@@ -139,9 +180,7 @@ parse_keyring(const char *path, char *text, uint32_t *ids,
 			    path, MAX_KEYS);
 			return -1;
 		}
-		if (sodium_base642bin(keys + (size_t)n * KEY_LEN, KEY_LEN,
-		    sp + 1, strlen(sp + 1), NULL, &klen, NULL,
-		    sodium_base64_VARIANT_ORIGINAL) != 0 || klen != KEY_LEN) {
+		if (decode_key(keys + (size_t)n * KEY_LEN, sp + 1) != 0) {
 			snprintf(err, errlen, "keyring %s: line %d: key is not "
 			    "32 bytes of base64", path, lineno);
 			return -1;
@@ -172,23 +211,26 @@ keyring_load(const char *path, struct keyring **out, char *err,
 		return -1;
 	kr = xcalloc(1, sizeof(*kr));
 	kr->keys = sodium_malloc((size_t)MAX_KEYS * KEY_LEN);
+	kr->kdf = sodium_malloc(KEY_LEN);
 	kr->audit_key = sodium_malloc(AUDIT_HASH_LEN);
-	if (kr->keys == NULL || kr->audit_key == NULL) {
+	if (kr->keys == NULL || kr->kdf == NULL || kr->audit_key == NULL) {
 		snprintf(err, errlen, "out of memory");
 		sodium_free(text);
 		keyring_free(kr);
 		return -1;
 	}
-	if (parse_keyring(path, text, kr->ids, kr->keys, &kr->n, err,
-	    errlen) != 0) {
+	if (parse_keyring(path, text, kr->ids, kr->keys, &kr->n, kr->kdf,
+	    &kr->has_kdf, err, errlen) != 0) {
 		sodium_free(text);
 		keyring_free(kr);
 		return -1;
 	}
 	sodium_free(text);
+	/* The kdf root, else (a hand-made file) the lowest-id key. */
 	crypto_kdf_derive_from_key(kr->audit_key, AUDIT_HASH_LEN, 1,
-	    "sdaudit1", kr->keys);
+	    "sdaudit1", kr->has_kdf ? kr->kdf : kr->keys);
 	sodium_mprotect_readonly(kr->keys);
+	sodium_mprotect_readonly(kr->kdf);
 	sodium_mprotect_readonly(kr->audit_key);
 	*out = kr;
 	return 0;
@@ -201,6 +243,8 @@ keyring_free(struct keyring *kr)
 		return;
 	if (kr->keys != NULL)
 		sodium_free(kr->keys);
+	if (kr->kdf != NULL)
+		sodium_free(kr->kdf);
 	if (kr->audit_key != NULL)
 		sodium_free(kr->audit_key);
 	free(kr);
@@ -229,7 +273,30 @@ keyring_has(const struct keyring *kr, uint32_t id)
 	return find_key(kr, id) != NULL;
 }
 
-/* Write text to path atomically (temp file, fsync, rename), mode 0400. */
+/* fsync the directory holding path, so a rename or link survives a crash
+ * (a key that sealed values must not vanish with a power cut). */
+static void
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xasprintf("%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* Write text to path atomically (temp file, fsync, rename, fsync of the
+ * directory), mode 0400. */
 static int
 write_keyring(const char *path, const char *text, size_t len, int excl,
     char *err, size_t errlen)
@@ -264,13 +331,15 @@ write_keyring(const char *path, const char *text, size_t len, int excl,
 		unlink(tmp);
 	} else
 		r = 0;
+	if (r == 0)
+		sync_dir(path);
 	free(tmp);
 	return r;
 }
 
-/* "ID BASE64\n" for a fresh random key, into sodium memory. */
+/* "LABEL BASE64\n" for a fresh random key, into sodium memory. */
 static char *
-new_key_line(uint32_t id, size_t *len)
+new_key_line(const char *label, size_t *len)
 {
 	unsigned char *key = sodium_malloc(KEY_LEN);
 	char *line = sodium_malloc(128);
@@ -284,7 +353,7 @@ new_key_line(uint32_t id, size_t *len)
 	crypto_aead_xchacha20poly1305_ietf_keygen(key);
 	sodium_bin2base64(b64, sizeof(b64), key, KEY_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
-	*len = (size_t)snprintf(line, 128, "%u %s\n", id, b64);
+	*len = (size_t)snprintf(line, 128, "%s %s\n", label, b64);
 	sodium_memzero(b64, sizeof(b64));
 	sodium_free(key);
 	return line;
@@ -293,23 +362,32 @@ new_key_line(uint32_t id, size_t *len)
 int
 keyring_create(const char *path, char *err, size_t errlen)
 {
-	static const char head[] = "# secretd keyring: \"ID BASE64\" per "
-	    "line; the highest id seals new values.\n";
-	char *line, *text;
-	size_t len, hlen = sizeof(head) - 1;
+	static const char head[] =
+	    "# secretd keyring (mode 0400, owned by the user secretd runs as).\n"
+	    "# \"kdf BASE64\": root of derived keys (audit hashes); never "
+	    "remove it.\n"
+	    "# \"ID BASE64\": sealing keys; the highest id seals new values. "
+	    "Add one\n"
+	    "# with \"secretd keygen\"; remove an old one only after "
+	    "\"secretd rekey\".\n";
+	char *kdf, *line, *text;
+	size_t klen, len, hlen = sizeof(head) - 1;
 	int r;
 
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
-	line = new_key_line(1, &len);
-	text = sodium_malloc(hlen + len);
+	kdf = new_key_line("kdf", &klen);
+	line = new_key_line("1", &len);
+	text = sodium_malloc(hlen + klen + len);
 	memcpy(text, head, hlen);
-	memcpy(text + hlen, line, len);
-	r = write_keyring(path, text, hlen + len, 1, err, errlen);
+	memcpy(text + hlen, kdf, klen);
+	memcpy(text + hlen + klen, line, len);
+	r = write_keyring(path, text, hlen + klen + len, 1, err, errlen);
 	sodium_free(text);
 	sodium_free(line);
+	sodium_free(kdf);
 	return r;
 }
 
@@ -318,17 +396,25 @@ keyring_add_key(const char *path, uint32_t *new_id, char *err,
     size_t errlen)
 {
 	struct keyring *kr;
-	char *text, *line, *all;
+	char *text, *line, *all, idbuf[16];
 	size_t len, llen;
-	int r;
+	int r, n;
 
 	if (keyring_load(path, &kr, err, errlen) != 0)
 		return -1;
 	*new_id = keyring_current_id(kr) + 1;
+	n = kr->n;
 	keyring_free(kr);
+	if (n >= MAX_KEYS || *new_id > KEY_ID_MAX) {
+		snprintf(err, errlen, "keyring %s: no room for another key "
+		    "(at most %d keys, ids up to %lu): rekey, then retire old "
+		    "keys", path, MAX_KEYS, KEY_ID_MAX);
+		return -1;
+	}
 	if (read_file(path, &text, &len, err, errlen, 1) != 0)
 		return -1;
-	line = new_key_line(*new_id, &llen);
+	snprintf(idbuf, sizeof(idbuf), "%u", *new_id);
+	line = new_key_line(idbuf, &llen);
 	all = sodium_malloc(len + llen + 1);
 	memcpy(all, text, len);
 	if (len > 0 && text[len - 1] != '\n')

@@ -85,6 +85,14 @@ db_pool_free(struct db_pool *p)
 	free(p);
 }
 
+/* Server notices (e.g. "already exists, skipping") go to the debug log. */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("database: %.200s", msg);
+}
+
 PGconn *
 db_connect_once(const char *conninfo, char *err, size_t errlen)
 {
@@ -102,6 +110,7 @@ db_connect_once(const char *conninfo, char *err, size_t errlen)
 			PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, notice, NULL);
 	return c;
 }
 

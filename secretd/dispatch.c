@@ -48,6 +48,11 @@ static const struct action actions[] = {
 				WR },
 	{ "principal.key_remove", act_principal_key_remove,
 				GPERM_PRINCIPAL_MANAGE, WR },
+
+	{ "enrol.token_create",	act_enrol_token_create, GPERM_ENROL, WR },
+	{ "enrol.token_list",	act_enrol_token_list, GPERM_ENROL, RD },
+	{ "enrol.token_revoke",	act_enrol_token_revoke, GPERM_ENROL, WR },
+	{ "enrol",		act_enrol, 0, WR | A_ENROL_OK },
 };
 
 const struct action *

@@ -40,6 +40,7 @@ struct session {
 	int64_t		 principal_id;		/* 0: none */
 	char		 principal[65];
 	char		 fingerprint[SSHKEY_FP_LEN + 1];
+	struct sshkey_pub key;			/* the key sshd verified */
 	int		 enrol_only;
 	char		 client_addr[64];	/* "" when unknown */
 	int		 client_port;		/* 0 when unknown */

@@ -98,7 +98,7 @@ static int
 session_start(const struct server_ctx *ctx, struct session *s, int fd,
     const char *line, size_t len)
 {
-	struct sshkey_pub key = { 0 };
+	struct sshkey_pub *key = &s->key;
 	const char *why = NULL, *action = NULL, *k = NULL, *client = NULL;
 	json_t *req, *resp;
 	int e, go_on = 0;
@@ -116,12 +116,12 @@ session_start(const struct server_ctx *ctx, struct session *s, int fd,
 	}
 	if (proto_get_string(req, "key", 1, &k, &why) != 0 ||
 	    proto_get_string(req, "client", 0, &client, &why) != 0 ||
-	    sshkey_parse_line(k, strlen(k), &key, &why) != 0) {
+	    sshkey_parse_line(k, strlen(k), key, &why) != 0) {
 		resp = proto_error(json_object_get(req, "id"), SD_EBADREQ, why);
 		goto out;
 	}
-	snprintf(s->fingerprint, sizeof(s->fingerprint), "%s", key.fp);
-	e = lookup_key(ctx, key.fp, &s->principal_id, s->principal,
+	snprintf(s->fingerprint, sizeof(s->fingerprint), "%s", key->fp);
+	e = lookup_key(ctx, key->fp, &s->principal_id, s->principal,
 	    sizeof(s->principal));
 	if (e != 0) {
 		resp = proto_error(json_object_get(req, "id"), e,
@@ -155,7 +155,6 @@ session_start(const struct server_ctx *ctx, struct session *s, int fd,
 	    s->client_addr[0] ? s->client_addr : "?");
 	go_on = 1;
 out:
-	sshkey_pub_free(&key);
 	if (send_json(fd, resp) != 0)
 		go_on = 0;
 	json_decref(resp);
@@ -327,6 +326,7 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 			break;
 	}
 out:
+	sshkey_pub_free(&s.key);
 	linereader_free(lr);
 	log_set_tag(NULL);
 }

@@ -205,6 +205,38 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "JOIN group_member m ON m.group_id = g.id "
 	    "JOIN principal p ON p.id = m.principal_id "
 	    "ORDER BY p.name COLLATE \"C\", r.depth, g.name" },
+	[ST_TOKEN_CREATE] = { "token_create",
+	    "INSERT INTO enrol_token (token_hash, name_pattern, group_ids, "
+	    "uses_left, allow_rekey, cidrs, expires_at, created_by) "
+	    "SELECT $1, $2, coalesce(array_agg(g.id ORDER BY g.id) "
+	    "FILTER (WHERE g.id IS NOT NULL), '{}'), $4, $5, $6::text[], "
+	    "now() + make_interval(secs => $7::integer), $8 "
+	    "FROM (SELECT 1) one LEFT JOIN grp g ON g.name = ANY($3::text[]) "
+	    "RETURNING id, sd_ts(expires_at), cardinality(group_ids)" },
+	[ST_TOKEN_LIST] = { "token_list",
+	    "SELECT t.id, t.name_pattern, array(SELECT g.name FROM grp g "
+	    "WHERE g.id = ANY(t.group_ids) ORDER BY g.name), t.uses_left, "
+	    "t.uses, t.allow_rekey, t.cidrs, sd_ts(t.expires_at), t.created_by, "
+	    "sd_ts(t.created_at), CASE WHEN t.revoked_at IS NOT NULL THEN "
+	    "'revoked' WHEN t.expires_at <= now() THEN 'expired' "
+	    "WHEN t.uses_left = 0 THEN 'used' ELSE 'active' END "
+	    "FROM enrol_token t ORDER BY t.id" },
+	[ST_TOKEN_REVOKE] = { "token_revoke",
+	    "UPDATE enrol_token SET revoked_at = coalesce(revoked_at, now()) "
+	    "WHERE id = $1 RETURNING id" },
+	[ST_TOKEN_FIND] = { "token_find",
+	    "SELECT id, token_hash, name_pattern, group_ids, allow_rekey, cidrs, "
+	    "(revoked_at IS NULL AND expires_at > now() AND uses_left > 0) "
+	    "FROM enrol_token WHERE token_hash = $1 FOR UPDATE" },
+	[ST_TOKEN_USE] = { "token_use",
+	    "UPDATE enrol_token SET uses_left = uses_left - 1, uses = uses + 1 "
+	    "WHERE id = $1" },
+	[ST_PRINCIPAL_KEYS_DELETE] = { "principal_keys_delete",
+	    "DELETE FROM principal_key WHERE principal_id = $1" },
+	[ST_MEMBER_ADD_IDS] = { "member_add_ids",
+	    "INSERT INTO group_member (principal_id, group_id) "
+	    "SELECT $1, g FROM unnest($2::bigint[]) g "
+	    "ON CONFLICT DO NOTHING" },
 };
 
 char *

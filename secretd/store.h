@@ -52,6 +52,13 @@ enum stmt {
 	ST_VERSIONS_COUNT,	/* node, versions[] -> how many exist */
 	ST_GET_TREE,		/* principal, node, perms at node, recursive, limit */
 	ST_ACL_WHO,		/* path -> perms, principal, group, depth */
+	ST_TOKEN_CREATE,	/* hash, pattern, groups, uses, rekey, cidrs, ttl s, by */
+	ST_TOKEN_LIST,
+	ST_TOKEN_REVOKE,	/* id */
+	ST_TOKEN_FIND,		/* hash -> token row (locked) */
+	ST_TOKEN_USE,		/* id */
+	ST_PRINCIPAL_KEYS_DELETE, /* principal id */
+	ST_MEMBER_ADD_IDS,	/* principal id, group ids[] */
 	ST__COUNT
 };
 
