@@ -48,8 +48,9 @@ up)
 		exit 0
 	fi
 	if ! env_up "$DEV" "$SD_REPO/bin" secretd-dev; then
-		echo "dev.sh: start-up failed; stopping what was started (data kept in $DEV; 'make dev-down' deletes it)" >&2
-		env_down "$DEV"
+		# Leave what runs alone (and the data): fix and `make dev-up` again,
+		# or `make dev-down` to stop everything and delete .dev/.
+		echo "dev.sh: start-up failed (see above and $DEV/*.log); 'make dev-up' retries, 'make dev-down' stops and deletes it" >&2
 		exit 1
 	fi
 	show_env

@@ -75,7 +75,7 @@ if ! env_up "$WORK" "$BIN_DIR" secretd-test; then
 fi
 # shellcheck disable=SC1091
 . "$WORK/env"
-export HOME=$WORK/home SSH_AUTH_SOCK= SECRETD_RESULTS=
+export HOME=$WORK/home SSH_AUTH_SOCK='' SECRETD_RESULTS=''
 unset SSH_AGENT_PID
 
 declare -a PASSED_FILES=() FAILED_FILES=() SKIPPED_FILES=()
