@@ -35,6 +35,7 @@ struct keyring {
 	unsigned char	*kdf;		/* sodium_malloc: KEY_LEN, kdf line */
 	int		 has_kdf;
 	unsigned char	*audit_key;	/* sodium_malloc: AUDIT_HASH_LEN */
+	unsigned char	*mac_key;	/* sodium_malloc: row MACs, seals */
 };
 
 #define KEY_ID_MAX	2147483647UL	/* secret_version.key_id is integer */
@@ -213,7 +214,9 @@ keyring_load(const char *path, struct keyring **out, char *err,
 	kr->keys = sodium_malloc((size_t)MAX_KEYS * KEY_LEN);
 	kr->kdf = sodium_malloc(KEY_LEN);
 	kr->audit_key = sodium_malloc(AUDIT_HASH_LEN);
-	if (kr->keys == NULL || kr->kdf == NULL || kr->audit_key == NULL) {
+	kr->mac_key = sodium_malloc(AUDIT_HASH_LEN);
+	if (kr->keys == NULL || kr->kdf == NULL || kr->audit_key == NULL ||
+	    kr->mac_key == NULL) {
 		snprintf(err, errlen, "out of memory");
 		sodium_free(text);
 		keyring_free(kr);
@@ -229,9 +232,12 @@ keyring_load(const char *path, struct keyring **out, char *err,
 	/* The kdf root, else (a hand-made file) the lowest-id key. */
 	crypto_kdf_derive_from_key(kr->audit_key, AUDIT_HASH_LEN, 1,
 	    "sdaudit1", kr->has_kdf ? kr->kdf : kr->keys);
+	crypto_kdf_derive_from_key(kr->mac_key, AUDIT_HASH_LEN, 2,
+	    "sdaudit1", kr->has_kdf ? kr->kdf : kr->keys);
 	sodium_mprotect_readonly(kr->keys);
 	sodium_mprotect_readonly(kr->kdf);
 	sodium_mprotect_readonly(kr->audit_key);
+	sodium_mprotect_readonly(kr->mac_key);
 	*out = kr;
 	return 0;
 }
@@ -247,6 +253,8 @@ keyring_free(struct keyring *kr)
 		sodium_free(kr->kdf);
 	if (kr->audit_key != NULL)
 		sodium_free(kr->audit_key);
+	if (kr->mac_key != NULL)
+		sodium_free(kr->mac_key);
 	free(kr);
 }
 
@@ -499,5 +507,13 @@ audit_value_hash(const struct keyring *kr, const unsigned char *val,
     size_t len, unsigned char out[AUDIT_HASH_LEN])
 {
 	crypto_generichash(out, AUDIT_HASH_LEN, val, len, kr->audit_key,
+	    AUDIT_HASH_LEN);
+}
+
+void
+audit_mac(const struct keyring *kr, const unsigned char *buf, size_t len,
+    unsigned char out[AUDIT_HASH_LEN])
+{
+	crypto_generichash(out, AUDIT_HASH_LEN, buf, len, kr->mac_key,
 	    AUDIT_HASH_LEN);
 }

@@ -61,9 +61,17 @@ int	open_value(const struct keyring *kr, int64_t node_id, int32_t version,
 	    const unsigned char *ct, size_t ctlen, unsigned char **pt,
 	    size_t *ptlen) SD_MUST_CHECK;
 
-/* Keyed BLAKE2b-256 of a value, for audit rows (key derived from the
- * keyring's first key with crypto_kdf, context "sdaudit1"). */
+/*
+ * Keyed BLAKE2b-256 of a value, for audit rows.  The audit keys are
+ * derived with crypto_kdf (context "sdaudit1") from the keyring's
+ * "audit" line, which key rotation leaves alone (or, lacking one, from
+ * its first key): subkey 1 hashes values, subkey 2 MACs rows and seals.
+ */
 void	audit_value_hash(const struct keyring *kr, const unsigned char *val,
+	    size_t len, unsigned char out[AUDIT_HASH_LEN]);
+
+/* Keyed BLAKE2b-256 (subkey 2) for audit row MACs and the seal chain. */
+void	audit_mac(const struct keyring *kr, const unsigned char *buf,
 	    size_t len, unsigned char out[AUDIT_HASH_LEN]);
 
 #endif
