@@ -8,6 +8,7 @@
  *   act_group.c      group.*
  *   act_principal.c  principal.*
  *   act_enrol.c      enrol.token_*, enrol
+ *   act_audit.c      audit.*
  * Each returns 0 having filled r->resp, or an SD_E* code with r->why.
  */
 #ifndef SECRETD_ACTIONS_H
@@ -35,6 +36,11 @@ int	act_enrol_token_create(struct request *r);
 int	act_enrol_token_list(struct request *r);
 int	act_enrol_token_revoke(struct request *r);
 int	act_enrol(struct request *r);
+
+int	act_audit_query(struct request *r);
+int	act_audit_verify(struct request *r);
+int	act_audit_hash(struct request *r);
+int	act_audit_report(struct request *r);
 
 int	act_group_create(struct request *r);
 int	act_group_delete(struct request *r);

@@ -1,16 +1,26 @@
 /*
- * audit.c - building audit rows, and the audit writer thread.
+ * audit.c - building audit rows, the audit writer thread, and sealing.
  *
  * The writer takes every row queued since its last commit (up to
  * AUDIT_BATCH_MAX), sends one prepared INSERT per row in libpq pipeline
  * mode, and ends with one Sync: the rows form one implicit transaction,
  * so they commit together or, on any error, none does and every waiter
  * gets the error.  This turns N concurrent reads' N commits into one.
+ *
+ * After each batch the writer seals what has committed since (its own
+ * rows and those of change transactions, reported by audit_committed):
+ * seal n = MAC(seal n-1 || row id || row MAC), inserted into audit_seal.
+ * Only this thread writes seals, so the chain needs no lock.  Rows
+ * committed but not sealed when the daemon stopped are sealed at the
+ * next start.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "audit.h"
 #include "log.h"
@@ -18,29 +28,117 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define AUDIT_NPARAMS	13
+#define AUDIT_NPARAMS	15
 #define AUDIT_BATCH_MAX	512
+#define SEAL_BATCH_MAX	2000
+#define SEAL_INTERVAL_MS 200
 
 struct audit_row {
 	char			*v[AUDIT_NPARAMS];
 	int			 len[AUDIT_NPARAMS];
 	int			 fmt[AUDIT_NPARAMS];
+	unsigned char		 mac[AUDIT_HASH_LEN];
+	int64_t			 id;		/* once inserted */
 	int			 done;
 	int			 err;
 	struct audit_row	*next;
 };
 
+struct sealable {
+	int64_t		 id;
+	unsigned char	 mac[AUDIT_HASH_LEN];
+};
+
+#define SEALED_RING	8192
+
 static struct {
 	pthread_mutex_t		 mu;
+	int64_t			 sealed_ring[SEALED_RING];	/* recent */
+	unsigned		 sealed_next;
 	pthread_cond_t		 work;
 	pthread_cond_t		 done;
 	struct audit_row	*head, *tail;
+	struct sealable		*seal;		/* committed, not yet sealed */
+	size_t			 nseal, capseal;
+	int64_t			 seal_seq;	/* last seal written */
+	unsigned char		 seal_hash[AUDIT_HASH_LEN];
+	int			 seal_loaded;
 	struct db_pool		*pool;
+	const struct server_ctx	*ctx;
 	pthread_t		 thread;
 	int			 running;
 	int			 stop;
-} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	PTHREAD_COND_INITIALIZER, NULL, NULL, NULL, 0, 0, 0 };
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER };
+
+/* ---------------------------------------------------------- canonical form */
+
+static void
+canon_put(struct audit_canon *c, const void *v, size_t n, uint32_t len)
+{
+	if (c->len + 4 + n > c->cap) {
+		c->cap = (c->len + 4 + n) * 2 + 64;
+		c->p = xreallocarray(c->p, c->cap, 1);
+	}
+	c->p[c->len++] = (unsigned char)(len >> 24);
+	c->p[c->len++] = (unsigned char)(len >> 16);
+	c->p[c->len++] = (unsigned char)(len >> 8);
+	c->p[c->len++] = (unsigned char)len;
+	if (n > 0)
+		memcpy(c->p + c->len, v, n);
+	c->len += n;
+}
+
+void
+audit_canon_field(struct audit_canon *c, const void *v, size_t n)
+{
+	if (v == NULL)
+		audit_canon_null(c);
+	else
+		canon_put(c, v, n, (uint32_t)n);
+}
+
+void
+audit_canon_null(struct audit_canon *c)
+{
+	canon_put(c, NULL, 0, 0xffffffffu);
+}
+
+void
+audit_canon_path(struct audit_canon *c, const struct sd_path *p)
+{
+	struct audit_canon inner = { 0 };
+	int i;
+
+	for (i = 0; i < p->n; i++)
+		audit_canon_field(&inner, p->name[i], strlen(p->name[i]));
+	canon_put(c, inner.p, inner.len, (uint32_t)inner.len);
+	audit_canon_free(&inner);
+}
+
+void
+audit_canon_free(struct audit_canon *c)
+{
+	free(c->p);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
+    int64_t id, const unsigned char *mac, unsigned char *out)
+{
+	unsigned char buf[AUDIT_HASH_LEN * 2 + 8];
+	int i;
+
+	memcpy(buf, prev, AUDIT_HASH_LEN);
+	for (i = 0; i < 8; i++)
+		buf[AUDIT_HASH_LEN + i] = (unsigned char)((uint64_t)id >>
+		    (56 - 8 * i));
+	memcpy(buf + AUDIT_HASH_LEN + 8, mac, AUDIT_HASH_LEN);
+	audit_mac(kr, buf, sizeof(buf), out);
+}
+
+/* -------------------------------------------------------------- row build */
 
 static char *
 dupnull(const char *s)
@@ -54,7 +152,10 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 {
 	const struct session *s = r->sess;
 	const json_t *id = json_object_get(r->req, "id");
+	struct audit_canon c = { 0 };
+	struct timespec ts;
 	char buf[32];
+	int i;
 
 	memset(row, 0, sizeof(*row));
 	row->v[0] = dupnull(s->principal_id ? s->principal : NULL);
@@ -79,6 +180,29 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 	}
 	row->v[12] = r->detail ?
 	    json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, sizeof(buf), "%lld",
+	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	row->v[13] = xstrdup(buf);
+
+	/* the MAC covers exactly what verify will read back */
+	audit_canon_field(&c, row->v[13], strlen(row->v[13]));
+	for (i = 0; i <= 12; i++) {
+		if (i == 3 && r->has_path)
+			audit_canon_path(&c, &r->path);
+		else if (i == 11 && row->v[11] != NULL)
+			audit_canon_field(&c, row->v[11], AUDIT_HASH_LEN);
+		else if (row->v[i] == NULL)
+			audit_canon_null(&c);
+		else
+			audit_canon_field(&c, row->v[i], strlen(row->v[i]));
+	}
+	audit_mac(ctx_keyring(r->ctx), c.p, c.len, row->mac);
+	audit_canon_free(&c);
+	row->v[14] = xmalloc(AUDIT_HASH_LEN);
+	memcpy(row->v[14], row->mac, AUDIT_HASH_LEN);
+	row->len[14] = AUDIT_HASH_LEN;
+	row->fmt[14] = 1;
 }
 
 static void
@@ -88,6 +212,31 @@ row_free(struct audit_row *row)
 
 	for (i = 0; i < AUDIT_NPARAMS; i++)
 		free(row->v[i]);
+}
+
+/*
+ * Queue committed rows for sealing; call with q.mu held.  A row can be
+ * reported twice (found by the start-up scan and by its committer), so
+ * rows already pending or recently sealed are skipped.
+ */
+static void
+sealable_add(int64_t id, const unsigned char *mac)
+{
+	size_t i;
+
+	for (i = 0; i < q.nseal; i++)
+		if (q.seal[i].id == id)
+			return;
+	for (i = 0; i < SEALED_RING; i++)
+		if (q.sealed_ring[i] == id)
+			return;
+	if (q.nseal == q.capseal) {
+		q.capseal = q.capseal ? q.capseal * 2 : 256;
+		q.seal = xreallocarray(q.seal, q.capseal, sizeof(*q.seal));
+	}
+	q.seal[q.nseal].id = id;
+	memcpy(q.seal[q.nseal].mac, mac, AUDIT_HASH_LEN);
+	q.nseal++;
 }
 
 int
@@ -100,13 +249,27 @@ audit_write(struct request *r, const char *action, int err)
 	row_build(&row, r, action, err);
 	e = db_exec(r->db, ST_AUDIT_INSERT, AUDIT_NPARAMS,
 	    (const char *const *)row.v, row.len, row.fmt, &res);
-	if (e == 0)
+	if (e == 0) {
+		r->audit_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		memcpy(r->audit_mac, row.mac, AUDIT_HASH_LEN);
 		PQclear(res);
-	else
+	} else
 		log_error("audit row for %s not written: %s", action,
 		    sd_err_code(e));
 	row_free(&row);
 	return e;
+}
+
+void
+audit_committed(struct request *r)
+{
+	if (r->audit_id == 0)
+		return;
+	pthread_mutex_lock(&q.mu);
+	sealable_add(r->audit_id, r->audit_mac);
+	pthread_cond_signal(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	r->audit_id = 0;
 }
 
 int
@@ -158,6 +321,8 @@ out:
 	return e;
 }
 
+/* ------------------------------------------------------------ the writer */
+
 /* Commit a batch in one pipeline; 0 or an SD_E* code for all of it. */
 static int
 write_batch(struct audit_row *rows)
@@ -167,7 +332,7 @@ write_batch(struct audit_row *rows)
 	struct db *d;
 	PGconn *c;
 	PGresult *res;
-	int e = 0, n = 0, i;
+	int e = 0;
 
 	if ((e = db_acquire(q.pool, &d)) != 0)
 		return e;
@@ -176,19 +341,22 @@ write_batch(struct audit_row *rows)
 		db_release(q.pool, d);
 		return SD_EINTERNAL;
 	}
-	for (row = rows; row != NULL; row = row->next, n++)
+	for (row = rows; row != NULL; row = row->next)
 		if (PQsendQueryPrepared(c, st->name, AUDIT_NPARAMS,
 		    (const char *const *)row->v, row->len, row->fmt, 0) != 1)
 			e = SD_EUNAVAIL;
 	if (e == 0 && PQpipelineSync(c) != 1)
 		e = SD_EUNAVAIL;
 	/* one result (then NULL) per query, then the sync */
-	for (i = 0; e == 0 && i < n; i++) {
+	for (row = rows; e == 0 && row != NULL; row = row->next) {
 		if ((res = PQgetResult(c)) == NULL) {
 			e = SD_EUNAVAIL;
 			break;
 		}
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1)
+			row->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		else {
 			if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
 				log_error("audit insert: %s",
 				    PQresultErrorMessage(res));
@@ -215,20 +383,158 @@ write_batch(struct audit_row *rows)
 	return e;
 }
 
+/* Load the chain head and the rows left unsealed by a previous run. */
+static int
+seal_load(struct db *d)
+{
+	PGresult *res;
+	unsigned char *h;
+	size_t hl;
+	int i, e;
+
+	if ((e = db_exec(d, ST_SEAL_HEAD, 0, NULL, NULL, NULL, &res)) != 0)
+		return e;
+	if (PQntuples(res) == 1) {
+		q.seal_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		h = PQunescapeBytea((unsigned char *)PQgetvalue(res, 0, 1), &hl);
+		if (h == NULL || hl != AUDIT_HASH_LEN) {
+			PQfreemem(h);
+			PQclear(res);
+			return SD_EINTERNAL;
+		}
+		memcpy(q.seal_hash, h, AUDIT_HASH_LEN);
+		PQfreemem(h);
+	}
+	PQclear(res);
+	if ((e = db_exec(d, ST_UNSEALED, 0, NULL, NULL, NULL, &res)) != 0)
+		return e;
+	pthread_mutex_lock(&q.mu);
+	for (i = 0; i < PQntuples(res); i++) {
+		h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, 1), &hl);
+		if (h != NULL && hl == AUDIT_HASH_LEN)
+			sealable_add(strtoll(PQgetvalue(res, i, 0), NULL, 10), h);
+		PQfreemem(h);
+	}
+	pthread_mutex_unlock(&q.mu);
+	if (PQntuples(res) > 0)
+		log_info("sealing %d audit rows left unsealed", PQntuples(res));
+	PQclear(res);
+	q.seal_loaded = 1;
+	return 0;
+}
+
+/* Seal what has committed; on failure keep it for the next pass. */
+static void
+seal_pending(void)
+{
+	struct sealable *todo;
+	unsigned char hash[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN];
+	char *seqs, *ids, *hashes, *a, *b, *h;
+	const char *v[3];
+	struct db *d;
+	size_t n, i;
+	int64_t seq;
+	int e;
+
+	if (db_acquire(q.pool, &d) != 0)
+		return;
+	if (!q.seal_loaded && seal_load(d) != 0) {
+		db_release(q.pool, d);
+		return;
+	}
+	pthread_mutex_lock(&q.mu);
+	n = q.nseal < SEAL_BATCH_MAX ? q.nseal : SEAL_BATCH_MAX;
+	todo = xcalloc(n ? n : 1, sizeof(*todo));
+	memcpy(todo, q.seal, n * sizeof(*todo));
+	pthread_mutex_unlock(&q.mu);
+	if (n == 0) {
+		free(todo);
+		db_release(q.pool, d);
+		return;
+	}
+	a = seqs = xmalloc(n * 22 + 3);
+	b = ids = xmalloc(n * 22 + 3);
+	h = hashes = xmalloc(n * (AUDIT_HASH_LEN * 2 + 8) + 3);
+	*a++ = *b++ = *h++ = '{';
+	memcpy(prev, q.seal_hash, AUDIT_HASH_LEN);
+	seq = q.seal_seq;
+	for (i = 0; i < n; i++) {
+		audit_seal_hash(ctx_keyring(q.ctx), prev, todo[i].id,
+		    todo[i].mac, hash);
+		memcpy(prev, hash, AUDIT_HASH_LEN);
+		a += sprintf(a, "%s%lld", i ? "," : "", (long long)++seq);
+		b += sprintf(b, "%s%lld", i ? "," : "", (long long)todo[i].id);
+		h += sprintf(h, "%s\"\\\\x", i ? "," : "");
+		sodium_bin2hex(h, AUDIT_HASH_LEN * 2 + 1, hash, AUDIT_HASH_LEN);
+		h += AUDIT_HASH_LEN * 2;
+		*h++ = '"';
+	}
+	strcpy(a, "}");
+	strcpy(b, "}");
+	strcpy(h, "}");
+	v[0] = seqs;
+	v[1] = ids;
+	v[2] = hashes;
+	e = db_run(d, ST_SEAL_INSERT, 3, v);
+	db_release(q.pool, d);
+	if (e == 0) {
+		pthread_mutex_lock(&q.mu);
+		q.seal_seq = seq;
+		memcpy(q.seal_hash, prev, AUDIT_HASH_LEN);
+		for (i = 0; i < n; i++)
+			q.sealed_ring[q.sealed_next++ % SEALED_RING] = todo[i].id;
+		memmove(q.seal, q.seal + n, (q.nseal - n) * sizeof(*q.seal));
+		q.nseal -= n;
+		pthread_mutex_unlock(&q.mu);
+	} else
+		log_warn("audit seals not written (%s); will retry",
+		    sd_err_code(e));
+	free(seqs);
+	free(ids);
+	free(hashes);
+	free(todo);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *
 writer_main(void *arg)
 {
+	long long last_seal_ms = 0;
 	struct audit_row *batch, *row, *last;
+	struct timespec until;
 	int n, e;
 
 	(void)arg;
 	log_set_tag("audit");
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (q.head == NULL && !q.stop)
+		while (q.head == NULL && q.nseal == 0 && !q.stop)
 			pthread_cond_wait(&q.work, &q.mu);
-		if (q.head == NULL && q.stop)
-			break;
+		if (q.head == NULL) {
+			if (q.nseal > 0) {
+				pthread_mutex_unlock(&q.mu);
+				seal_pending();
+				pthread_mutex_lock(&q.mu);
+				if (q.nseal > 0 && !q.stop) {
+					/* could not seal now: wait a little */
+					clock_gettime(CLOCK_REALTIME, &until);
+					until.tv_sec += 1;
+					pthread_cond_timedwait(&q.work, &q.mu,
+					    &until);
+				}
+			}
+			if (q.stop && (q.nseal == 0 || q.head == NULL))
+				break;
+			continue;
+		}
 		batch = q.head;
 		for (n = 1, last = batch; last->next && n < AUDIT_BATCH_MAX; n++)
 			last = last->next;
@@ -242,21 +548,40 @@ writer_main(void *arg)
 
 		pthread_mutex_lock(&q.mu);
 		for (row = batch; row != NULL; row = row->next) {
+			if (e == 0)
+				sealable_add(row->id, row->mac);
 			row->err = e;
 			row->done = 1;
 		}
 		pthread_cond_broadcast(&q.done);
+		/* under steady load the queue never empties: seal anyway */
+		if (q.head != NULL && q.nseal > 0 &&
+		    mono_ms() - last_seal_ms >= SEAL_INTERVAL_MS) {
+			pthread_mutex_unlock(&q.mu);
+			seal_pending();
+			last_seal_ms = mono_ms();
+			pthread_mutex_lock(&q.mu);
+		}
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;
 }
 
 void
-audit_writer_start(const char *conninfo)
+audit_writer_start(const char *conninfo, const struct server_ctx *ctx)
 {
+	struct db *d;
+
 	q.pool = db_pool_new(conninfo, 1, store_stmts, ST__COUNT);
+	q.ctx = ctx;
 	q.stop = 0;
 	q.running = 1;
+	/* load the chain head before any request can commit a row */
+	if (db_acquire(q.pool, &d) == 0) {
+		if (seal_load(d) != 0)
+			log_warn("audit seal chain not loaded yet; will retry");
+		db_release(q.pool, d);
+	}
 	if (pthread_create(&q.thread, NULL, writer_main, NULL) != 0)
 		fatal("cannot start the audit writer");
 }
@@ -269,9 +594,23 @@ audit_writer_stop(void)
 	pthread_cond_signal(&q.work);
 	pthread_mutex_unlock(&q.mu);
 	pthread_join(q.thread, NULL);
+	if (q.nseal > 0)
+		seal_pending();		/* a last try */
 	pthread_mutex_lock(&q.mu);
 	q.running = 0;
 	pthread_mutex_unlock(&q.mu);
 	db_pool_free(q.pool);
 	q.pool = NULL;
+	free(q.seal);
+	q.seal = NULL;
+	q.nseal = q.capseal = 0;
+}
+
+void
+audit_seal_head(int64_t *seq, unsigned char hash[AUDIT_HASH_LEN])
+{
+	pthread_mutex_lock(&q.mu);
+	*seq = q.seal_seq;
+	memcpy(hash, q.seal_hash, AUDIT_HASH_LEN);
+	pthread_mutex_unlock(&q.mu);
 }

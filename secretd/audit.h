@@ -1,35 +1,68 @@
 /*
- * audit.h - audit rows.
+ * audit.h - audit rows, their MACs, and the seal chain.
  *
  * One row per audited request.  A change writes its row inside its own
- * transaction (audit_write), so the action and its row commit together
- * or not at all.  Everything else (reads, and failures after their
- * rollback) hands its row to the audit writer (audit_submit), a thread
- * that commits the rows of concurrent requests together: one pipeline,
- * one commit per batch.  The caller waits for that commit before it
- * answers, so no value leaves the daemon without its row (fail closed).
- * A row never holds a value, a token or key material: values appear only
- * as a keyed hash.
+ * transaction (audit_write, then audit_committed after COMMIT), so the
+ * action and its row commit together or not at all.  Everything else
+ * (reads, and failures after their rollback) hands its row to the audit
+ * writer (audit_submit), a thread that commits the rows of concurrent
+ * requests together: one pipeline, one commit per batch.  The caller
+ * waits for that commit before it answers, so no value leaves the daemon
+ * without its row (fail closed).
+ *
+ * Tamper evidence without a global lock: each row carries a MAC over its
+ * canonical content, computed by the request's own thread; the writer
+ * thread then chains committed rows into audit_seal in commit order, off
+ * the request path.  A row never holds a value, a token or key material:
+ * values appear only as a keyed hash.
  */
 #ifndef SECRETD_AUDIT_H
 #define SECRETD_AUDIT_H
 
+#include <stdint.h>
+
 #include "request.h"
 
 /* Start / stop the audit writer (its own database connection). */
-void	audit_writer_start(const char *conninfo);
+void	audit_writer_start(const char *conninfo, const struct server_ctx *ctx);
 void	audit_writer_stop(void);
 
 /*
  * Record request r running action with outcome err (0 ok,
  * SD_EPERM/SD_EUNAUTH "denied", anything else "error").
- * audit_write inserts through r->db, in the caller's transaction;
- * audit_submit queues the row for the writer and waits until it is
- * committed.  Both return 0 or the database error.
+ * audit_write inserts through r->db, in the caller's transaction; call
+ * audit_committed after the COMMIT succeeded.  audit_submit queues the
+ * row(s) for the writer and waits until they are committed.  Both
+ * return 0 or the database error.
  */
 int	audit_write(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
+void	audit_committed(struct request *r);
 int	audit_submit(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
+
+/*
+ * Canonical content of a row, as MACed: each field as a 4-byte
+ * big-endian length and its bytes (0xffffffff for NULL), in this order:
+ * at (microseconds since the epoch, decimal), principal, fingerprint,
+ * action, path (each name as length + bytes), version, result,
+ * error_code, client_addr, client_port, session_id, request_id,
+ * value_hash (32 raw bytes), detail (JSON text).
+ */
+struct audit_canon {
+	unsigned char	*p;
+	size_t		 len, cap;
+};
+void	audit_canon_field(struct audit_canon *c, const void *v, size_t n);
+void	audit_canon_null(struct audit_canon *c);
+void	audit_canon_path(struct audit_canon *c, const struct sd_path *p);
+void	audit_canon_free(struct audit_canon *c);
+
+/* Seal hash: MAC(prev || id || row mac). */
+void	audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
+	    int64_t id, const unsigned char *mac, unsigned char *out);
+
+/* The last seal the writer committed (seq 0: none yet). */
+void	audit_seal_head(int64_t *seq, unsigned char hash[AUDIT_HASH_LEN]);
 
 #endif

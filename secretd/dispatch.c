@@ -53,6 +53,11 @@ static const struct action actions[] = {
 	{ "enrol.token_list",	act_enrol_token_list, GPERM_ENROL, RD },
 	{ "enrol.token_revoke",	act_enrol_token_revoke, GPERM_ENROL, WR },
 	{ "enrol",		act_enrol, 0, WR | A_ENROL_OK },
+
+	{ "audit.query",	act_audit_query, GPERM_AUDIT, RD },
+	{ "audit.verify",	act_audit_verify, GPERM_AUDIT, RD },
+	{ "audit.hash",		act_audit_hash, GPERM_AUDIT, RD },
+	{ "audit.report",	act_audit_report, GPERM_AUDIT, RD },
 };
 
 const struct action *

@@ -84,7 +84,7 @@ serve(const struct config *cfg, int detach)
 	ctx.kr = kr;
 	ctx.pool = db_pool_new(cfg->database, cfg->pool_size, store_stmts,
 	    ST__COUNT);
-	audit_writer_start(cfg->database);
+	audit_writer_start(cfg->database, &ctx);
 	r = server_run(&ctx);
 	audit_writer_stop();
 	db_pool_free(ctx.pool);

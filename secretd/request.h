@@ -71,6 +71,8 @@ struct request {
 	json_t			*detail;	/* extra audit fields or NULL */
 	struct audit_extra	*extra;		/* one row per item of a batch */
 	int			 n_extra;
+	int64_t			 audit_id;	/* row written in this txn */
+	unsigned char		 audit_mac[AUDIT_HASH_LEN];
 };
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */

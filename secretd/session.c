@@ -219,8 +219,8 @@ run_action(const struct server_ctx *ctx, struct session *s,
 		/* a change and its audit row commit together */
 		if (e == 0 && (ae = audit_write(&r, a->name, 0)) != 0)
 			e = audit_failed(&r, ae);
-		if (e == 0)
-			e = db_commit(r.db);
+		if (e == 0 && (e = db_commit(r.db)) == 0)
+			audit_committed(&r);
 		if (e != 0)
 			db_rollback(r.db);
 	}

@@ -161,9 +161,20 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_AUDIT_INSERT] = { "audit_insert",
 	    "INSERT INTO audit_log (principal, fingerprint, action, path, "
 	    "version, result, error_code, client_addr, client_port, "
-	    "session_id, request_id, value_hash, detail) "
+	    "session_id, request_id, value_hash, detail, at, mac) "
 	    "VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11, "
-	    "$12, $13::jsonb)" },
+	    "$12, $13::json, 'epoch'::timestamptz + $14::bigint * "
+	    "interval '1 microsecond', $15) RETURNING id" },
+	[ST_SEAL_HEAD] = { "seal_head",
+	    "SELECT seq, hash FROM audit_seal ORDER BY seq DESC LIMIT 1" },
+	[ST_SEAL_INSERT] = { "seal_insert",
+	    "INSERT INTO audit_seal (seq, audit_id, hash) "
+	    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])" },
+	[ST_UNSEALED] = { "unsealed",
+	    "SELECT a.id, a.mac FROM audit_log a WHERE a.id > "
+	    "coalesce((SELECT max(audit_id) FROM audit_seal), 0) - 10000 "
+	    "AND a.mac IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_seal s "
+	    "WHERE s.audit_id = a.id) ORDER BY a.id" },
 	[ST_VERSION_GET] = { "version_get",
 	    "SELECT deleted, key_id, nonce, ciphertext FROM secret_version "
 	    "WHERE node_id = $1 AND version = $2" },
@@ -237,6 +248,76 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "INSERT INTO group_member (principal_id, group_id) "
 	    "SELECT $1, g FROM unnest($2::bigint[]) g "
 	    "ON CONFLICT DO NOTHING" },
+	[ST_AUDIT_QUERY] = { "audit_query",
+	    "SELECT id, to_char(at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), principal, fingerprint, "
+	    "action, path, version, result, error_code, client_addr, "
+	    "client_port, session_id, request_id, encode(value_hash, 'hex'), "
+	    "detail::text FROM audit_log "
+	    "WHERE ($1::timestamptz IS NULL OR at >= $1) "
+	    "AND ($2::timestamptz IS NULL OR at < $2) "
+	    "AND ($3::text IS NULL OR principal = $3) "
+	    "AND ($4::text[] IS NULL OR path[1:cardinality($4::text[])] = $4) "
+	    "AND ($5::text IS NULL OR action = $5) "
+	    "AND ($6::text IS NULL OR result = $6) "
+	    "AND ($7::bigint IS NULL OR id < $7) "
+	    "ORDER BY id DESC LIMIT $8" },
+	[ST_AUDIT_ROWS] = { "audit_rows",
+	    "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, principal, "
+	    "fingerprint, action, path, version, result, error_code, "
+	    "client_addr, client_port, session_id, request_id, value_hash, "
+	    "detail::text, mac FROM audit_log ORDER BY id" },
+	[ST_AUDIT_SEALS] = { "audit_seals",
+	    "SELECT s.seq, s.audit_id, s.hash, a.mac FROM audit_seal s "
+	    "LEFT JOIN audit_log a ON a.id = s.audit_id ORDER BY s.seq" },
+	[ST_REPORT_PRINCIPALS] = { "report_principals",
+	    "SELECT coalesce(principal, fingerprint, '?'), "
+	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.get', 'secret.get_many')), "
+	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.put', 'secret.delete', 'secret.undelete', 'secret.rollback', 'secret.destroy')), "
+	    "count(*) FILTER (WHERE result = 'denied'), "
+	    "count(*) FILTER (WHERE result = 'error') "
+	    "FROM audit_log WHERE at >= $1 GROUP BY 1 ORDER BY 1" },
+	[ST_REPORT_PATHS] = { "report_paths",
+	    "SELECT path[1], "
+	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.get', 'secret.get_many')), "
+	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.put', 'secret.delete', 'secret.undelete', 'secret.rollback', 'secret.destroy')), "
+	    "count(*) FILTER (WHERE result = 'denied') "
+	    "FROM audit_log WHERE at >= $1 AND cardinality(path) > 0 "
+	    "GROUP BY 1 ORDER BY 1" },
+	[ST_REPORT_DAYS] = { "report_days",
+	    "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
+	    "count(*) FILTER (WHERE result = 'ok'), "
+	    "count(*) FILTER (WHERE result = 'denied'), "
+	    "count(*) FILTER (WHERE result = 'error') "
+	    "FROM audit_log WHERE at >= $1 GROUP BY 1 ORDER BY 1" },
+	[ST_REPORT_DENIED] = { "report_denied",
+	    "SELECT principal, fingerprint, client_addr, action, path, "
+	    "count(*), sd_ts(max(at)) FROM audit_log "
+	    "WHERE at >= $1 AND result = 'denied' GROUP BY 1, 2, 3, 4, 5 "
+	    "ORDER BY 6 DESC, 7 DESC LIMIT 1000" },
+	[ST_REPORT_STALE] = { "report_stale",
+	    "WITH RECURSIVE t(id, path) AS (SELECT 1::bigint, '{}'::text[] "
+	    "UNION ALL SELECT n.id, t.path || n.name FROM t "
+	    "JOIN node n ON n.parent_id = t.id) "
+	    "SELECT t.path, v.version, sd_ts(v.created_at), "
+	    "floor(extract(epoch FROM now() - v.created_at) / 86400)::integer "
+	    "FROM t JOIN node c ON c.id = t.id "
+	    "JOIN secret_version v ON v.node_id = c.id "
+	    "AND v.version = c.current_version AND NOT v.deleted "
+	    "WHERE v.created_at < now() - make_interval(secs => $1::integer) "
+	    "ORDER BY v.created_at LIMIT 1000" },
+	[ST_REPORT_ACCESS] = { "report_access",
+	    "WITH RECURSIVE up(start, id, names) AS ("
+	    "SELECT DISTINCT node_id, node_id, '{}'::text[] FROM node_grant "
+	    "UNION ALL SELECT up.start, n.parent_id, ARRAY[n.name] || up.names "
+	    "FROM up JOIN node n ON n.id = up.id WHERE n.parent_id IS NOT NULL) "
+	    "SELECT p.name, u.names, ng.perms, g.name FROM up u "
+	    "JOIN node root ON root.id = u.id AND root.parent_id IS NULL "
+	    "JOIN node_grant ng ON ng.node_id = u.start "
+	    "JOIN grp g ON g.id = ng.group_id "
+	    "JOIN group_member m ON m.group_id = g.id "
+	    "JOIN principal p ON p.id = m.principal_id "
+	    "ORDER BY p.name COLLATE \"C\", u.names COLLATE \"C\", g.name" },
 };
 
 char *

@@ -46,7 +46,10 @@ enum stmt {
 	ST_PRINCIPAL_KEYS,	/* principal id */
 	ST_KEY_ADD,		/* fp, principal id, type, b64 */
 	ST_KEY_REMOVE,		/* principal id, fp */
-	ST_AUDIT_INSERT,
+	ST_AUDIT_INSERT,	/* 15 fields -> id */
+	ST_SEAL_HEAD,		/* -> seq, hash of the last seal */
+	ST_SEAL_INSERT,		/* seqs[], ids[], hashes[] */
+	ST_UNSEALED,		/* -> id, mac of recent rows with no seal */
 	ST_VERSION_GET,		/* node, version -> deleted, key, nonce, ct */
 	ST_DESTROY,		/* node, versions[] -> versions destroyed */
 	ST_VERSIONS_COUNT,	/* node, versions[] -> how many exist */
@@ -59,6 +62,16 @@ enum stmt {
 	ST_TOKEN_USE,		/* id */
 	ST_PRINCIPAL_KEYS_DELETE, /* principal id */
 	ST_MEMBER_ADD_IDS,	/* principal id, group ids[] */
+	ST_AUDIT_QUERY,		/* since, until, principal, prefix, action,
+				   result, before id, limit */
+	ST_AUDIT_ROWS,		/* every row with its canonical fields */
+	ST_AUDIT_SEALS,		/* every seal with its row's MAC */
+	ST_REPORT_PRINCIPALS,	/* since */
+	ST_REPORT_PATHS,	/* since */
+	ST_REPORT_DAYS,		/* since */
+	ST_REPORT_DENIED,	/* since */
+	ST_REPORT_STALE,	/* older than seconds */
+	ST_REPORT_ACCESS,
 	ST__COUNT
 };
 
