@@ -15,6 +15,7 @@
  * next start.
  */
 #include <pthread.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct audit_row {
 	int			 len[AUDIT_NPARAMS];
 	int			 fmt[AUDIT_NPARAMS];
 	unsigned char		 mac[AUDIT_HASH_LEN];
+	char			*mirror;	/* syslog line, or NULL */
 	int64_t			 id;		/* once inserted */
 	int			 done;
 	int			 err;
@@ -146,6 +148,39 @@ dupnull(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/*
+ * The record as one JSON line for syslog/journald (audit_syslog = yes):
+ * the same fields as the row, no value, never a token.
+ */
+static char *
+mirror_line(const struct audit_row *row, const struct request *r)
+{
+	static const char *const names[] = { "principal", "fingerprint",
+	    "action", NULL, "version", "result", "error_code", "client_addr",
+	    "client_port", "session_id", "request_id" };
+	json_t *o = json_object();
+	char *line;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] != NULL && row->v[i] != NULL)
+			json_object_set_new(o, names[i], json_string(row->v[i]));
+	if (r->has_path)
+		json_object_set_new(o, "path", path_to_json(&r->path));
+	if (r->detail != NULL)
+		json_object_set(o, "detail", r->detail);
+	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return line;
+}
+
+static void
+mirror(struct audit_row *row)
+{
+	if (row->mirror != NULL)
+		syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", row->mirror);
+}
+
 static void
 row_build(struct audit_row *row, struct request *r, const char *action,
     int err)
@@ -203,6 +238,8 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 	memcpy(row->v[14], row->mac, AUDIT_HASH_LEN);
 	row->len[14] = AUDIT_HASH_LEN;
 	row->fmt[14] = 1;
+	if (r->ctx->cfg->audit_syslog)
+		row->mirror = mirror_line(row, r);
 }
 
 static void
@@ -212,6 +249,7 @@ row_free(struct audit_row *row)
 
 	for (i = 0; i < AUDIT_NPARAMS; i++)
 		free(row->v[i]);
+	free(row->mirror);
 }
 
 /*
@@ -252,6 +290,8 @@ audit_write(struct request *r, const char *action, int err)
 	if (e == 0) {
 		r->audit_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		memcpy(r->audit_mac, row.mac, AUDIT_HASH_LEN);
+		r->audit_mirror = row.mirror;
+		row.mirror = NULL;
 		PQclear(res);
 	} else
 		log_error("audit row for %s not written: %s", action,
@@ -265,6 +305,11 @@ audit_committed(struct request *r)
 {
 	if (r->audit_id == 0)
 		return;
+	if (r->audit_mirror != NULL) {
+		syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", r->audit_mirror);
+		free(r->audit_mirror);
+		r->audit_mirror = NULL;
+	}
 	pthread_mutex_lock(&q.mu);
 	sealable_add(r->audit_id, r->audit_mac);
 	pthread_cond_signal(&q.work);
@@ -314,6 +359,9 @@ audit_submit(struct request *r, const char *action, int err)
 	if (e != 0)
 		log_error("audit row for %s not written: %s", action,
 		    sd_err_code(e));
+	else
+		for (i = 0; i < n; i++)
+			mirror(&rows[i]);
 out:
 	for (i = 0; i < n; i++)
 		row_free(&rows[i]);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -84,6 +85,8 @@ serve(const struct config *cfg, int detach)
 	ctx.kr = kr;
 	ctx.pool = db_pool_new(cfg->database, cfg->pool_size, store_stmts,
 	    ST__COUNT);
+	if (cfg->audit_syslog)
+		openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	audit_writer_start(cfg->database, &ctx);
 	r = server_run(&ctx);
 	audit_writer_stop();

@@ -73,6 +73,7 @@ struct request {
 	int			 n_extra;
 	int64_t			 audit_id;	/* row written in this txn */
 	unsigned char		 audit_mac[AUDIT_HASH_LEN];
+	char			*audit_mirror;	/* syslog line after commit */
 };
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */

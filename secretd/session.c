@@ -249,6 +249,7 @@ done:
 	for (ae = 0; ae < r.n_extra; ae++)
 		path_free(&r.extra[ae].path);
 	free(r.extra);
+	free(r.audit_mirror);
 	sodium_memzero(r.value_hash, sizeof(r.value_hash));
 	return resp;
 }

@@ -1,0 +1,103 @@
+#!/bin/bash
+# t_65_audit_chain.sh - tamper evidence and the syslog mirror, on a
+# database of its own (so the tampering here cannot disturb other files):
+# every row has a MAC and a seal; altering, deleting or inserting a row as
+# the database superuser is each found by audit.verify, naming the row;
+# putting the row back makes the trail whole again; audit_syslog = yes
+# mirrors each record, never a value.
+. "$(dirname "$0")/lib.sh"
+test_init
+
+SOCKPY=$SD_LIB_DIR/sock.py
+DB=secretd_tamper
+TS=$RUNDIR/tamper.sock
+sql "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+sql "CREATE DATABASE $DB OWNER secretd_admin" || die "createdb"
+tsql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+sed -e "s|^socket = .*|socket = $TS|" -e "s|dbname=secretd|dbname=$DB|g" \
+	-e "s|^keyring = .*|keyring = $T/keyring|" "$W/secretd.conf" >"$T/t.conf"
+echo "audit_syslog = yes" >>"$T/t.conf"
+expect_exit 0 "$BIN/secretd" -c "$T/t.conf" init --admin admin --key "$W/admin.pub"
+
+# A syslog socket to listen on, unless the machine has a real one.
+CATCH=
+if [ ! -e /dev/log ]; then
+	"$SD_LIB_DIR/syslog_catch.py" /dev/log "$T/syslog" &
+	CATCH=$!
+	for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+fi
+"$BIN/secretd" -c "$T/t.conf" serve 2>"$T/t.log" &
+TPID=$!
+for _ in $(seq 100); do [ -S "$TS" ] && break; sleep 0.1; done
+[ -S "$TS" ] || { cat "$T/t.log"; die "second secretd did not start"; }
+cleanup() {
+	kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null
+	if [ -n "$CATCH" ]; then kill "$CATCH" 2>/dev/null; rm -f /dev/log; fi
+	sql "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+}
+trap cleanup EXIT
+req() { run_in "$1" "$SOCKPY" "$TS" --hello "$W/admin.pub"; }
+verify() { req $'{"action":"audit.verify"}\n'; tail -n 1 "$OUT_FILE" >"$T/verify.json"; }
+vj() { jq -r "$1" <"$T/verify.json"; }
+
+describe "a history of puts and gets; every row gets a MAC and a seal"
+req $'{"action":"secret.put","path":["t","a"],"value":"marker-one"}\n{"action":"secret.put","path":["t","b"],"value":"two"}\n{"action":"secret.get","path":["t","a"]}\n{"action":"secret.get","path":["t","nope"]}\n{"action":"secret.get","path":["t","b"]}\n'
+expect_rc 0
+sleep 0.5
+expect_eq "$(tsql "SELECT count(*) FROM audit_log WHERE mac IS NULL OR octet_length(mac) <> 32")" 0 "every row has a MAC"
+verify
+expect_eq "$(vj .intact)" true "intact"
+expect_eq "$(vj '.rows == .sealed')" true "every row sealed"
+expect_eq "$(vj .first_bad)" null "no problem"
+
+describe "altering a row as superuser is found, naming it; undoing it heals"
+id=$(tsql "SELECT id FROM audit_log WHERE action = 'secret.get' AND path = '{t,a}'")
+tsql "SET session_replication_role = replica; UPDATE audit_log SET principal = 'mallory' WHERE id = $id"
+verify
+expect_eq "$(vj .intact)" false "not intact"
+expect_eq "$(vj .first_bad.id)" "$id" "names the altered row"
+expect_eq "$(vj .first_bad.problem)" altered "problem"
+tsql "SET session_replication_role = replica; UPDATE audit_log SET principal = 'admin' WHERE id = $id"
+verify
+expect_eq "$(vj .intact)" true "intact again"
+
+describe "deleting a row is found; putting it back heals"
+id=$(tsql "SELECT id FROM audit_log WHERE action = 'secret.put' AND path = '{t,b}'")
+tsql "CREATE TABLE saved AS SELECT * FROM audit_log WHERE id = $id"
+tsql "SET session_replication_role = replica; DELETE FROM audit_log WHERE id = $id"
+verify
+expect_eq "$(vj .first_bad.id)" "$id" "names the deleted row"
+expect_eq "$(vj .first_bad.problem)" missing "problem"
+tsql "INSERT INTO audit_log OVERRIDING SYSTEM VALUE SELECT * FROM saved; DROP TABLE saved"
+verify
+expect_eq "$(vj .intact)" true "intact again"
+
+describe "inserting a row without the key is found as forged"
+tsql "INSERT INTO audit_log (principal, action, path, result, mac) VALUES ('admin', 'secret.get', '{t,a}', 'ok', '\\x$(printf '00%.0s' $(seq 32))')"
+fid=$(tsql "SELECT max(id) FROM audit_log")
+verify
+expect_eq "$(vj .first_bad.id)" "$fid" "names the forged row"
+expect_eq "$(vj .first_bad.problem)" forged "problem"
+tsql "SET session_replication_role = replica; DELETE FROM audit_log WHERE id = $fid"
+
+describe "changing a row's MAC along with it breaks the chain"
+id=$(tsql "SELECT id FROM audit_log WHERE action = 'secret.get' AND path = '{t,nope}'")
+tsql "SET session_replication_role = replica; UPDATE audit_log SET mac = '\\x$(printf '11%.0s' $(seq 32))' WHERE id = $id"
+verify
+expect_eq "$(vj .first_bad.id)" "$id" "names the row"
+expect_eq "$(vj .intact)" false "not intact"
+
+describe "audit_syslog = yes mirrors records as JSON, without values"
+if [ -n "$CATCH" ]; then
+	sleep 0.3
+	expect_contains "$(cat "$T/syslog")" '"action":"secret.put"' "put mirrored"
+	expect_contains "$(cat "$T/syslog")" '"path":["t","a"]' "path mirrored"
+	expect_lacks "$(cat "$T/syslog")" 'marker-one' "no value"
+else
+	ok "a system syslog is present; mirror not captured here"
+fi
+
+describe "no value anywhere in the rows"
+expect_eq "$(tsql "SELECT count(*) FROM audit_log WHERE coalesce(detail::text, '') LIKE '%marker-one%'")" 0 "no value in rows"
+
+done_testing
