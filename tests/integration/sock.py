@@ -51,6 +51,12 @@ def main():
         try:
             s.sendall(l)
         except OSError:
+            # the daemon may have answered and closed before reading
+            try:
+                r = f.readline()
+            except OSError:
+                r = b""
+            sys.stdout.buffer.write(r)
             print("CLOSED", file=sys.stderr); sys.exit(3)
         try:
             r = f.readline()

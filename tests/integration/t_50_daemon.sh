@@ -17,6 +17,7 @@ read -r stype sb64 _ <"$stranger.pub"
 ALT=$RUNDIR/alt.sock
 sed -e "s|^socket = .*|socket = $ALT|" -e 's|^enrol_unknown_keys = .*|enrol_unknown_keys = no|' \
 	-e 's|^idle_timeout = .*|idle_timeout = 2|' "$W/secretd.conf" >"$T/alt.conf"
+echo "max_connections = 2" >>"$T/alt.conf"
 "$BIN/secretd" -c "$T/alt.conf" serve 2>"$T/alt.log" &
 ALT_PID=$!
 for _ in $(seq 100); do [ -S "$ALT" ] && break; sleep 0.1; done
@@ -69,6 +70,18 @@ describe "an idle connection is closed after idle_timeout"
 run_in $'{"action":"whoami"}\n' "$SOCKPY" "$ALT" --hello "$W/admin.pub" --idle 4
 expect_rc 3
 expect_eq "$(wc -l <"$OUT_FILE")" 2 "answered before the timeout"
+
+describe "beyond max_connections a connection gets unavailable, and the others are served"
+( printf '{"action":"whoami"}\n' | "$SOCKPY" "$ALT" --hello "$W/admin.pub" --idle 1.5 >/dev/null 2>&1 & )
+( printf '{"action":"whoami"}\n' | "$SOCKPY" "$ALT" --hello "$W/admin.pub" --idle 1.5 >/dev/null 2>&1 & )
+sleep 0.5
+run_in $'{"action":"whoami"}\n' "$SOCKPY" "$ALT" --hello "$W/admin.pub"
+expect_eq "$(head -n 1 "$OUT_FILE" | jq -r .error.code)" unavailable "third connection refused"
+expect_eq "$(head -n 1 "$OUT_FILE" | jq -r .error.message)" "too many connections" "message"
+sleep 3
+run_in $'{"action":"whoami"}\n' "$SOCKPY" "$ALT" --hello "$W/admin.pub"
+expect_rc 0
+expect_eq "$(tail -n 1 "$OUT_FILE" | jq -r .principal)" admin "served once the others left"
 
 describe "start-up refuses a bad config with file:line: reason"
 printf 'socket = /tmp/x.sock\n# ok\ncolour = blue\n' >"$T/bad.conf"
