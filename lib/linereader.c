@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "linereader.h"
+#include "monotime.h"
 #include "xmalloc.h"
 
 #define LR_INITIAL_CAP	4096
@@ -40,15 +41,6 @@ struct linereader {
 	int		 discarding;	/* skipping the rest of an over-long line */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Remaining milliseconds until deadline (-1: none), never negative. */
 static int
 remaining_ms(int64_t deadline)
@@ -57,7 +49,7 @@ remaining_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - monotime_ms();
 	if (left <= 0)
 		return 0;
 	if (left > INT32_MAX)
@@ -69,7 +61,7 @@ static ssize_t
 fd_read(void *ctx, void *buf, size_t n, int timeout_ms)
 {
 	int fd = *(int *)ctx;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
 	struct pollfd pfd;
 	ssize_t r;
 	int pr;
@@ -189,7 +181,7 @@ int
 linereader_next(struct linereader *lr, int timeout_ms, char **line,
     size_t *len)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
 	unsigned char *nl;
 	size_t used, llen;
 	ssize_t r;

@@ -25,6 +25,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "monotime.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -543,15 +544,6 @@ seal_pending(void)
 	free(todo);
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *
 writer_main(void *arg)
 {
@@ -604,10 +596,10 @@ writer_main(void *arg)
 		pthread_cond_broadcast(&q.done);
 		/* under steady load the queue never empties: seal anyway */
 		if (q.head != NULL && q.nseal > 0 &&
-		    mono_ms() - last_seal_ms >= SEAL_INTERVAL_MS) {
+		    monotime_ms() - last_seal_ms >= SEAL_INTERVAL_MS) {
 			pthread_mutex_unlock(&q.mu);
 			seal_pending();
-			last_seal_ms = mono_ms();
+			last_seal_ms = monotime_ms();
 			pthread_mutex_lock(&q.mu);
 		}
 	}

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "monotime.h"
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS	100
@@ -39,15 +40,6 @@ struct db_pool {
 	long long		 retry_at_ms;	/* no connect attempt before */
 	int			 backoff_ms;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct db_pool *
 db_pool_new(const char *conninfo, int size, const struct db_stmt *stmts,
@@ -189,7 +181,7 @@ db_acquire(struct db_pool *p, struct db **out)
 		*out = d;
 		return 0;
 	}
-	if (now_ms() < p->retry_at_ms) {
+	if (monotime_ms() < p->retry_at_ms) {
 		d->busy = 0;
 		pthread_cond_signal(&p->cv);
 		pthread_mutex_unlock(&p->mu);
@@ -205,7 +197,7 @@ db_acquire(struct db_pool *p, struct db **out)
 		    p->backoff_ms * 2;
 		if (p->backoff_ms > BACKOFF_MAX_MS)
 			p->backoff_ms = BACKOFF_MAX_MS;
-		p->retry_at_ms = now_ms() + p->backoff_ms;
+		p->retry_at_ms = monotime_ms() + p->backoff_ms;
 		d->busy = 0;
 		pthread_cond_signal(&p->cv);
 		pthread_mutex_unlock(&p->mu);
