@@ -1,6 +1,6 @@
 /*
  * cmd_admin.c - identity and administration commands of `secret`:
- * whoami, acl get/set, group *, principal *.
+ * whoami, acl get/set/who, group *, principal *.
  *
  * Public keys are read from files (or stdin) and validated locally with
  * lib/sshkey before they are sent, as "type base64" without the comment.
@@ -127,6 +127,38 @@ cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a)
 		if (!global)
 			row[c++] = xstrdup(json_is_true(json_object_get(g,
 			    "inherited")) ? "(inherited)" : "");
+		cli_table_add(t, row);
+	}
+	cli_table_print(t, stdout);
+	json_decref(resp);
+	return cli_flush_stdout();
+}
+
+int
+cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	json_t *path, *resp, *e;
+	struct cli_table *t;
+	char *row[3], *group, *at;
+	size_t i;
+	int st;
+
+	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
+		return st;
+	if ((st = cli_rpc_call(ctx->rpc, json_pack("{s:s, s:o}", "action",
+	    "acl.who", "path", path), &resp)) != 0)
+		return st;
+	if (ctx->cfg->json)
+		return cli_emit_json(resp);
+	t = cli_table_new(3);
+	json_array_foreach(json_object_get(resp, "who"), i, e) {
+		row[0] = cli_printable_field(e, "permission");
+		row[1] = cli_printable_field(e, "principal");
+		group = cli_printable_field(e, "group");
+		at = cli_printable_path(json_object_get(e, "path"), "/");
+		row[2] = xasprintf("via %s at %s", group, at);
+		free(group);
+		free(at);
 		cli_table_add(t, row);
 	}
 	cli_table_print(t, stdout);

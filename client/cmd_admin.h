@@ -12,6 +12,7 @@ int	cli_whoami(struct cli_ctx *ctx, const struct cli_args *a);
 
 int	cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_acl_set(struct cli_ctx *ctx, const struct cli_args *a);
+int	cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a);
 
 int	cli_group_create(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_group_delete(struct cli_ctx *ctx, const struct cli_args *a);

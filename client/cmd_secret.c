@@ -1,6 +1,7 @@
 /*
  * cmd_secret.c - the secret commands of `secret`: get, put, ls, history,
- * rm.
+ * rm, undelete, rollback, destroy.  (edit, which also runs an editor, is
+ * in cmd_edit.c.)
  *
  * A value is only ever read from stdin, a file or the generator, and only
  * ever written to stdout or the -o file; every buffer that held one is
@@ -273,6 +274,88 @@ cli_rm(struct cli_ctx *ctx, const struct cli_args *a)
 	n = json_object_get(resp, "deleted");
 	if (json_is_integer(n))
 		cli_info(ctx->cfg, "deleted %lld value%s",
+		    (long long)json_integer_value(n),
+		    json_integer_value(n) == 1 ? "" : "s");
+	json_decref(resp);
+	return cli_flush_stdout();
+}
+
+/* undelete/rollback: write version N's value again as a new version. */
+static int
+copy_version(struct cli_ctx *ctx, const struct cli_args *a,
+    const char *action)
+{
+	json_t *path, *req, *resp, *v;
+	long long version;
+	int st;
+
+	if (cli_parse_num(a->pos[1], 1, MAX_VERSION, &version) != 0)
+		return cli_usage(ctx->cmd, "VERSION wants a number >= 1, not "
+		    "\"%s\"", a->pos[1]);
+	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
+		return st;
+	req = json_pack("{s:s, s:o, s:I}", "action", action, "path", path,
+	    "version", (json_int_t)version);
+	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
+		return st;
+	if (ctx->cfg->json)
+		return cli_emit_json(resp);
+	v = json_object_get(resp, "version");
+	if (json_is_integer(v))
+		cli_info(ctx->cfg, "version %lld",
+		    (long long)json_integer_value(v));
+	json_decref(resp);
+	return cli_flush_stdout();
+}
+
+int
+cli_undelete(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	return copy_version(ctx, a, "secret.undelete");
+}
+
+int
+cli_rollback(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	return copy_version(ctx, a, "secret.rollback");
+}
+
+int
+cli_destroy(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	json_t *path, *req, *resp, *versions, *n, *v;
+	long long version;
+	size_t k;
+	int i, st, dup;
+
+	versions = json_array();
+	for (i = 1; i < a->npos; i++) {
+		if (cli_parse_num(a->pos[i], 1, MAX_VERSION, &version) != 0) {
+			json_decref(versions);
+			return cli_usage(ctx->cmd, "VERSION wants a number "
+			    ">= 1, not \"%s\"", a->pos[i]);
+		}
+		/* "destroy p 3 3" destroys version 3, once. */
+		dup = 0;
+		json_array_foreach(versions, k, v)
+			if (json_integer_value(v) == version)
+				dup = 1;
+		if (!dup)
+			json_array_append_new(versions, json_integer(version));
+	}
+	if ((st = cli_arg_path(a->pos[0], &path)) != 0) {
+		json_decref(versions);
+		return st;
+	}
+	req = json_pack("{s:s, s:o, s:o}", "action", "secret.destroy", "path",
+	    path, "versions", versions);
+	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
+		return st;
+	if (ctx->cfg->json)
+		return cli_emit_json(resp);
+	n = json_object_get(resp, "destroyed");
+	if (json_is_integer(n))
+		cli_info(ctx->cfg, "destroyed %lld version%s",
 		    (long long)json_integer_value(n),
 		    json_integer_value(n) == 1 ? "" : "s");
 	json_decref(resp);

@@ -1,6 +1,6 @@
 /*
  * cmd_secret.h - handlers of the secret commands: get, put, ls, history,
- * rm.  Each returns the exit status (errors already reported).
+ * rm, undelete, rollback, destroy (edit: cmd_edit.h).  Each returns the exit status (errors already reported).
  */
 #ifndef CLI_CMD_SECRET_H
 #define CLI_CMD_SECRET_H
@@ -12,5 +12,8 @@ int	cli_put(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_ls(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_history(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_rm(struct cli_ctx *ctx, const struct cli_args *a);
+int	cli_undelete(struct cli_ctx *ctx, const struct cli_args *a);
+int	cli_rollback(struct cli_ctx *ctx, const struct cli_args *a);
+int	cli_destroy(struct cli_ctx *ctx, const struct cli_args *a);
 
 #endif

@@ -10,6 +10,10 @@
 #include <string.h>
 
 #include "client/cmd_admin.h"
+#include "client/cmd_audit.h"
+#include "client/cmd_edit.h"
+#include "client/cmd_enrol.h"
+#include "client/cmd_fetch.h"
 #include "client/cmd_secret.h"
 #include "client/commands.h"
 #include "client/output.h"
@@ -130,6 +134,58 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  -r, --recursive    delete every value at or below PATH\n" },
+	{ "undelete", cli_undelete, opts_none, 2, 2, 0,
+	  "undelete PATH VERSION",
+	  "bring back a deleted secret from one of its versions",
+	  "Undo an rm: store the value of VERSION again as a new version of the\n"
+	  "value at PATH (the server copies it; the value does not travel).  The\n"
+	  "current version must be a deletion (else conflict, exit status 6);\n"
+	  "VERSION must hold a value (else not_found, exit status 5).  Needs\n"
+	  "read and write.  On a terminal the new version number is printed.\n"
+	  PATH_HELP },
+	{ "rollback", cli_rollback, opts_none, 2, 2, 0,
+	  "rollback PATH VERSION",
+	  "make an old version current again",
+	  "Store the value of VERSION again as a new version of the value at\n"
+	  "PATH, whatever the current version is (the server copies it; the\n"
+	  "value does not travel).  VERSION must hold a value: a deleted or\n"
+	  "destroyed one is not_found (exit status 5).  Needs read and write.\n"
+	  "On a terminal the new version number is printed.\n"
+	  PATH_HELP },
+	{ "destroy", cli_destroy, opts_none, 2, -1, 0,
+	  "destroy PATH VERSION...",
+	  "erase versions of a secret for good",
+	  "Erase the stored value of each VERSION of the value at PATH for\n"
+	  "good; their history entries stay, in state \"destroyed\".  This\n"
+	  "cannot be undone.  Destroying the current version leaves PATH\n"
+	  "without a readable value.  A VERSION that does not exist is\n"
+	  "not_found (exit status 5).  Needs write and manage.  On a terminal\n"
+	  "the number of versions destroyed is printed.\n"
+	  PATH_HELP },
+	{ "edit", cli_edit, opts_none, 1, 1, 0,
+	  "edit PATH",
+	  "edit a secret in $VISUAL or $EDITOR",
+	  "Fetch the value at PATH (none yet: start from an empty file), let\n"
+	  "your editor change it, and store the result as a new version with\n"
+	  "check-and-set: if someone else stored a version meanwhile, nothing\n"
+	  "is stored and the exit status is 6 (conflict).  The file holds the\n"
+	  "exact bytes, and its exact bytes are stored (an editor may add a\n"
+	  "final newline).  A file left byte for byte unchanged stores\n"
+	  "nothing (\"unchanged\" on a terminal).  Needs read and write.\n"
+	  "\n"
+	  "The editor is $VISUAL, else $EDITOR, run as\n"
+	  "  /bin/sh -c 'exec $EDITOR \"$1\"' sh FILE\n"
+	  "(so EDITOR=\"code --wait\" works), else vi.  It must exit with\n"
+	  "status 0, or nothing is stored.  FILE (mode 0600) is in a new\n"
+	  "private directory (mode 0700) under $XDG_RUNTIME_DIR, else on the\n"
+	  "/dev/shm tmpfs; edit refuses to run if neither is usable.  However\n"
+	  "edit ends (stored, unchanged, failed, conflict, or SIGINT, SIGTERM,\n"
+	  "SIGHUP), every file in that directory is overwritten with zeros and\n"
+	  "removed, and the directory too.  SIGTERM and SIGHUP are passed on\n"
+	  "to the editor; SIGINT is left to it (an editor that dies of it ends\n"
+	  "the edit).  The value is read and written in two SSH sessions, none\n"
+	  "open while the editor runs.\n"
+	  PATH_HELP },
 
 	/* Access control */
 	{ "acl get", cli_acl_get, opts_acl, 0, 1, 0,
@@ -156,6 +212,16 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  --global           set a global grant (then no PATH)\n" },
+	{ "acl who", cli_acl_who, opts_none, 1, 1, 0,
+	  "acl who PATH",
+	  "list who holds each permission on a node, and through what",
+	  "List every principal holding a node permission at PATH, one line\n"
+	  "each: \"PERMISSION  PRINCIPAL  via GROUP at GRANT-PATH\", where\n"
+	  "GRANT-PATH is the node of the grant (PATH or an ancestor; the root\n"
+	  "is \"/\"); sorted by permission, principal, grant path.  Needs manage\n"
+	  "at PATH, or the audit global permission.  Global permissions are\n"
+	  "shown by \"acl get --global\".\n"
+	  PATH_HELP },
 
 	/* Groups */
 	{ "group create", cli_group_create, opts_none, 1, 1, 0,
@@ -227,6 +293,225 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  --key FILE|-|SHA256:FP  the key to remove (required)\n" },
+
+	/* Bootstrap: enrolment, and secrets at boot */
+	{ "enrol-token create", cli_enrol_token_create,
+	  cli_opts_enrol_token_create, 0, 0, 0,
+	  "enrol-token create [--ttl DURATION] [--uses N] [--name-pattern GLOB] "
+	  "[--group G]... [--allow-rekey] [--cidr CIDR]...",
+	  "make an enrolment token for new hosts",
+	  "Make a token with which hosts can enrol their SSH key (secret enrol)\n"
+	  "and print it, alone, on stdout.  It is shown only this once: the\n"
+	  "server keeps only its hash.  Needs the enrol permission.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --ttl DURATION     how long it is valid: seconds, or a number with\n"
+	  "                     s, m, h or d (default 1h; the server allows at\n"
+	  "                     most 30d)\n"
+	  "  --uses N           how many enrolments it allows (default 1)\n"
+	  "  --name-pattern GLOB  the principal names it may create, a shell\n"
+	  "                     glob such as \"web*\" (default: any)\n"
+	  "  --group G          a group every principal it creates joins\n"
+	  "                     (repeatable; the group must exist)\n"
+	  "  --allow-rekey      let it give an existing principal of a matching\n"
+	  "                     name a new key (a re-installed host): the old\n"
+	  "                     keys of that principal stop working\n"
+	  "  --cidr CIDR        accept it only from these client addresses\n"
+	  "                     (repeatable; e.g. 192.0.2.0/24)\n"
+	  "\n"
+	  "With --json the raw response (token, token_id, expires_at) is\n"
+	  "printed instead.\n" },
+	{ "enrol-token list", cli_enrol_token_list, opts_none, 0, 0, 0,
+	  "enrol-token list",
+	  "list the enrolment tokens",
+	  "List the enrolment tokens, never their secret, one per line: id,\n"
+	  "state (active, expired, used or revoked), enrolments made and left,\n"
+	  "expiry, name pattern, groups, whether it allows rekeying, and the\n"
+	  "client addresses it is limited to.  Needs the enrol permission.\n" },
+	{ "enrol-token revoke", cli_enrol_token_revoke, opts_none, 1, 1, 0,
+	  "enrol-token revoke TOKEN_ID",
+	  "end an enrolment token at once",
+	  "End the token TOKEN_ID (the id enrol-token create and list show) at\n"
+	  "once.  Needs the enrol permission.\n" },
+	{ "enrol", cli_enrol, cli_opts_enrol, 0, 0, 0,
+	  "enrol --name NAME [--token-file FILE] [--wait DURATION]",
+	  "enrol this host's SSH key with a token",
+	  "Become the principal NAME with an enrolment token: the key you log in\n"
+	  "with becomes NAME's key, and NAME joins the token's groups.  Usually\n"
+	  "run as root with the host key:\n"
+	  "  secret -i /etc/ssh/ssh_host_ed25519_key enrol --name web7\n"
+	  "The server must admit unknown keys (enrol_unknown_keys = yes).\n"
+	  "\n"
+	  "The token comes from FILE (\"-\": stdin), else $SECRET_ENROL_TOKEN,\n"
+	  "else stdin (on a terminal: asked for, not echoed); never from the\n"
+	  "command line.  Prints \"enrolled NAME (SHA256:...)\".  If the key\n"
+	  "already is NAME's, prints \"already enrolled as NAME\" and spends no\n"
+	  "token, so it is safe to run at every boot; a key of another\n"
+	  "principal is an error.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --name NAME        the principal to become (required)\n"
+	  "  --token-file FILE  read the token from FILE\n"
+	  "  --wait DURATION    retry while the server cannot be reached (see\n"
+	  "                     \"secret fetch --help\")\n" },
+	{ "fetch", cli_fetch, cli_opts_fetch, 1, -1, 0,
+	  "fetch PREFIX... --dest DIR [--mode MODE] [--owner USER[:GROUP]] "
+	  "[--prune] [--wait DURATION]\n"
+	  "fetch PREFIX... --env-file FILE [--mode MODE] [--owner USER[:GROUP]] "
+	  "[--wait DURATION]",
+	  "write the secrets below prefixes to files or an env file",
+	  "Fetch every secret you may read below each PREFIX (its descendants:\n"
+	  "a value at PREFIX itself is not included) in one session, then write\n"
+	  "them all at once, or nothing at all when anything fails.\n"
+	  "\n"
+	  "--dest DIR: one file per secret, at its path below its PREFIX\n"
+	  "(PREFIX app, secret app/db/password: DIR/db/password).  The set is\n"
+	  "built in a new directory next to DIR and switched in with one\n"
+	  "rename: a reader sees the whole old set or the whole new one.  Files\n"
+	  "get MODE (default 0400); directories 0700, plus r-x for the group or\n"
+	  "others when MODE lets them read.  Entries of the previous DIR that no\n"
+	  "secret of the new set replaces (the files of deleted secrets, say)\n"
+	  "are carried over, unless --prune.  A name that cannot be a file name\n"
+	  "(\".\", \"..\" or one holding a '/'), a secret that would be a file\n"
+	  "and a directory at once, or two secrets for one file is an error.\n"
+	  "A warning when DIR is not on tmpfs or ramfs.\n"
+	  "\n"
+	  "--env-file FILE: a line NAME='value' per secret, sorted by NAME, that\n"
+	  "both sh (set -a; . FILE) and systemd (EnvironmentFile=) read back\n"
+	  "exactly.  NAME is the path below PREFIX with each name upper-cased,\n"
+	  "every character that is not an ASCII letter or digit made '_', the\n"
+	  "names joined with '_', and a '_' put before a leading digit:\n"
+	  "app/db/password -> DB_PASSWORD, app/api-key -> API_KEY.  A value\n"
+	  "holding a single quote, a line break or another control character\n"
+	  "than tab, or that is not UTF-8, cannot be written; neither can two\n"
+	  "secrets with one NAME: an error naming them, and nothing written.\n"
+	  "The file is written to a temporary file renamed over FILE, with MODE\n"
+	  "(default 0600).\n"
+	  PATH_HELP
+	  "\n"
+	  "Options:\n"
+	  "  --dest DIR         write a tree of files into DIR\n"
+	  "  --env-file FILE    write an env file\n"
+	  "  --mode MODE        octal mode of the files written\n"
+	  "  --owner USER[:GROUP]  owner of what is written (as chown(1))\n"
+	  "  --prune            with --dest: drop the files of secrets that\n"
+	  "                     are gone instead of keeping them\n"
+	  "  --wait DURATION    while the server cannot be reached (connection\n"
+	  "                     refused or timed out, session lost, or the\n"
+	  "                     server answers unavailable), retry with backoff\n"
+	  "                     for up to DURATION (e.g. 30s, 5m); any other\n"
+	  "                     error, a refused key included, is final\n" },
+	{ "exec", cli_exec, cli_opts_exec, 1, -1, 0,
+	  "exec [--env VAR=PATH]... [--prefix PREFIX]... [--wait DURATION] "
+	  "-- CMD [ARG]...",
+	  "run a command with secrets in its environment",
+	  "Fetch secrets in one session, put them in the environment and run\n"
+	  "CMD in place of secret (execvp: no shell, the session closed first).\n"
+	  "--env VAR=PATH sets VAR to the value at PATH; --prefix PREFIX sets a\n"
+	  "variable for every secret below PREFIX, named as fetch --env-file\n"
+	  "names it (an --env VAR wins over a name made so).  A missing or\n"
+	  "forbidden PATH, a value holding a NUL byte, or two secrets for one\n"
+	  "name is an error naming them, and CMD is not run.  Nothing is\n"
+	  "written to disk.  Put \"--\" before CMD.  When CMD cannot be run the\n"
+	  "exit status is 127 (not found) or 126.  CMD inherits the umask\n"
+	  "secret was started with, and no core dumps (RLIMIT_CORE 0).\n"
+	  PATH_HELP
+	  "\n"
+	  "Options:\n"
+	  "  --env VAR=PATH     one variable (repeatable)\n"
+	  "  --prefix PREFIX    every secret below PREFIX (repeatable)\n"
+	  "  --wait DURATION    retry while the server cannot be reached (see\n"
+	  "                     \"secret fetch --help\")\n" },
+	{ "template", cli_template, cli_opts_template, 1, 2, 0,
+	  "template IN [OUT] [--mode MODE] [--owner USER[:GROUP]] "
+	  "[--wait DURATION]",
+	  "render a file with secrets in it",
+	  "Copy IN (\"-\": stdin) to OUT (default, and \"-\": stdout), each\n"
+	  "{{ secret \"a/b/c\" }} replaced by the value at a/b/c, byte for byte.\n"
+	  "Inside {{ }} only that form is recognised (white space is free),\n"
+	  "and {{ \"TEXT\" }} for literal text such as {{ \"{{\" }}; in a quoted\n"
+	  "string \\\" and \\\\ are the only escapes.  Anything else inside {{ }}\n"
+	  "is an error at IN:LINE:COLUMN.  Every value is fetched in one\n"
+	  "request; a missing or forbidden path is an error naming it, and\n"
+	  "nothing is written.  OUT is written to a temporary file renamed\n"
+	  "over it, with MODE (default 0600).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --mode MODE        octal mode of OUT\n"
+	  "  --owner USER[:GROUP]  owner of OUT (as chown(1))\n"
+	  "  --wait DURATION    retry while the server cannot be reached (see\n"
+	  "                     \"secret fetch --help\")\n" },
+
+	/* Audit (the global audit permission) */
+	{ "audit query", cli_audit_query, cli_audit_query_opts, 0, 0, 0,
+	  "audit query [--since T] [--until T] [--principal P] [--path PREFIX] "
+	  "[--action A] [--result R] [--limit N | --all]",
+	  "list audit rows, newest first",
+	  "List the audit trail's rows that match every filter given, newest\n"
+	  "first, one line each: ID, TIME, PRINCIPAL (or the key fingerprint\n"
+	  "of an unknown key), ACTION, PATH, VERSION, RESULT, CODE (the error\n"
+	  "code) and CLIENT (address:port), under a header line; \"-\" for\n"
+	  "what a row does not have.  Pages are fetched until the limit.\n"
+	  "With --json: each row as one JSON object per line (NDJSON), with\n"
+	  "every field (session_id, request_id, value_hash, detail...).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --since T, --until T  only rows at or after / before T: a time\n"
+	  "                     (2026-11-01T00:00:00Z) or a duration before now\n"
+	  "                     (90s, 15m, 24h, 30d)\n"
+	  "  --principal P      only rows of principal P\n"
+	  "  --path PREFIX      only rows about PREFIX or a path below it\n"
+	  "  --action A         only action A (secret.get, secret.put, ...)\n"
+	  "  --result R         only results R: ok, denied or error\n"
+	  "  --limit N          at most N rows (default 100; a warning says\n"
+	  "                     when more match)\n"
+	  "  --all              every matching row\n" },
+	{ "audit verify", cli_audit_verify, opts_none, 0, 0, 0,
+	  "audit verify",
+	  "check that the audit trail was not altered",
+	  "Have the server recompute the audit trail's MACs and seal chain.\n"
+	  "Intact: prints \"intact: N rows, M sealed, head HEX\" and exits 0.\n"
+	  "Otherwise reports the first broken row on stderr,\n"
+	  "  secret: tampered: audit trail broken at row ID: WHAT\n"
+	  "(WHAT: altered, inserted, deleted, or a broken chain) and exits 1.\n"
+	  "With --json the raw response is printed (exit status as above).\n" },
+	{ "audit hash", cli_audit_hash, opts_none, 1, 1, 0,
+	  "audit hash PATH",
+	  "hash a candidate value and find where it was written",
+	  "Read a candidate value from stdin (all of it, exactly; on a\n"
+	  "terminal: one line, not echoed; never from the command line) and\n"
+	  "print the keyed hash the server's audit rows carry for writes of\n"
+	  "that value, on the first line.  Then list, in the format of \"audit\n"
+	  "query\", newest first, every write (secret.put, secret.rollback,\n"
+	  "secret.undelete) at or below PATH whose value_hash is that hash:\n"
+	  "where this value was stored (none: nothing more is printed).  PATH\n"
+	  "\"/\" searches the whole tree.  With --json: the raw audit.hash\n"
+	  "response, then the matching rows as NDJSON.\n"
+	  PATH_HELP },
+	{ "audit report", cli_audit_report, cli_audit_report_opts, 0, 0, 0,
+	  "audit report [--since 30d] [--stale 90d] "
+	  "[--format text|csv|json|html] [-o FILE]",
+	  "summarise the audit trail and who can access what",
+	  "Summarise the period: requests per day, accesses per principal and\n"
+	  "per top-level path, denied attempts and their sources, live secrets\n"
+	  "not changed for the --stale time, and the effective access matrix\n"
+	  "(which principals hold which node permissions where, through which\n"
+	  "groups).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --since T          the period: from T (a duration before now or a\n"
+	  "                     time; default 30d) until now\n"
+	  "  --stale T          a secret is stale when unchanged for T\n"
+	  "                     (default 90d)\n"
+	  "  --format F         text (default): readable tables; csv: one\n"
+	  "                     RFC 4180 table whose first column is the\n"
+	  "                     section; json: the server's report, indented;\n"
+	  "                     html: one self-contained page with charts\n"
+	  "                     (inline SVG and CSS; loads nothing, no script)\n"
+	  "  -o, --output FILE  write to FILE (mode 0600, replaced atomically)\n"
+	  "                     instead of stdout\n"
+	  "\n"
+	  "With --json the raw response is written, on one line.\n" },
 
 	/* Local */
 	{ "help", cli_help, opts_none, 0, 2, CMD_NO_SERVER,

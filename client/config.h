@@ -10,6 +10,7 @@
 #define CLI_CONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SECRET_VERSION		"0.1.0"
 #define CLI_DEFAULT_USER	"secret"	/* the login user of DESIGN §2 */
@@ -39,6 +40,7 @@ struct cli_config {
 	int		 json;		/* --json: raw response objects */
 	int		 quiet;		/* -q: no informational output */
 	int		 debug;		/* $SECRET_DEBUG: libssh log level 0..4 */
+	mode_t		 umask_orig;	/* the umask we were started with (exec) */
 
 	/* Derived by cli_config_finish(); owned. */
 	char		*user;

@@ -24,15 +24,18 @@
 #include "client/output.h"
 #include "client/rpc.h"
 
-/* Values pass through this process: keep them out of core files. */
-static void
+/*
+ * Values pass through this process: keep them out of core files.
+ * Returns the umask we were given (`exec` restores it for its command).
+ */
+static mode_t
 harden(void)
 {
 	struct rlimit rl = { 0, 0 };
 
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &rl);
-	umask(077);
+	return umask(077);
 }
 
 static int
@@ -87,9 +90,10 @@ main(int argc, char **argv)
 {
 	struct cli_config cfg;
 	struct cli_cmdline cl;
+	mode_t um;
 	int st;
 
-	harden();
+	um = harden();
 	xmalloc_json_wipe_init();
 	log_init("secret", LOG_LEVEL_ERROR);
 	if (sodium_init() < 0)
@@ -98,6 +102,7 @@ main(int argc, char **argv)
 		return cli_err(SD_EINTERNAL, "cannot initialise libssh");
 
 	cli_config_init(&cfg);
+	cfg.umask_orig = um;
 	st = run(argc, argv, &cfg, &cl);
 	cli_args_free(&cl.args);
 	cli_config_free(&cfg);

@@ -22,16 +22,67 @@
 static void verr(const char *code, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * The error report held back while capturing (cli_err_capture()): the
+ * first one of an attempt that --wait may retry.
+ */
+static struct {
+	int	 on;
+	int	 held;
+	char	 code[64];
+	char	 msg[1024];
+} capture;
+
 static void
 verr(const char *code, const char *fmt, va_list ap)
 {
 	char msg[1024], *safe;
 
+	if (capture.on && strcmp(code, "warning") != 0) {
+		if (!capture.held) {
+			snprintf(capture.code, sizeof(capture.code), "%s",
+			    code);
+			vsnprintf(capture.msg, sizeof(capture.msg), fmt, ap);
+			capture.held = 1;
+		}
+		return;
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	safe = cli_printable(msg);
 	fflush(stdout);
 	fprintf(stderr, "secret: %s: %s\n", code, safe);
 	free(safe);
+}
+
+void
+cli_err_capture(int on)
+{
+	capture.on = on;
+	capture.held = 0;
+}
+
+const char *
+cli_err_captured(const char **msg)
+{
+	if (!capture.held)
+		return NULL;
+	if (msg != NULL)
+		*msg = capture.msg;
+	return capture.code;
+}
+
+void
+cli_err_release(void)
+{
+	char *safe;
+
+	if (capture.held) {
+		safe = cli_printable(capture.msg);
+		fflush(stdout);
+		fprintf(stderr, "secret: %s: %s\n", capture.code, safe);
+		free(safe);
+	}
+	capture.on = capture.held = 0;
 }
 
 int

@@ -38,6 +38,16 @@ int	cli_err(int err, const char *fmt, ...)
 int	cli_err_status(const char *code, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * For --wait (wait.h): cli_err_capture(1) holds back error reports (not
+ * warnings) instead of printing them, keeping the first one; (0) stops
+ * and drops it.  cli_err_captured() gives the held report's code (and
+ * message in *msg), or NULL; cli_err_release() prints it and stops.
+ */
+void	cli_err_capture(int on);
+const char *cli_err_captured(const char **msg);
+void	cli_err_release(void);
+
 /* "secret: warning: ..." on stderr unless -q. */
 void	cli_warn(const struct cli_config *cfg, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

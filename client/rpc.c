@@ -214,11 +214,19 @@ cli_rpc_call(struct cli_rpc *r, json_t *req, json_t **resp)
 }
 
 void
+cli_rpc_close(struct cli_rpc *r)
+{
+	linereader_free(r->lr);
+	cli_ssh_close(r->ssh);
+	r->lr = NULL;
+	r->ssh = NULL;
+}
+
+void
 cli_rpc_free(struct cli_rpc *r)
 {
 	if (r == NULL)
 		return;
-	linereader_free(r->lr);
-	cli_ssh_close(r->ssh);
+	cli_rpc_close(r);
 	free(r);
 }

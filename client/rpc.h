@@ -1,9 +1,10 @@
 /*
  * rpc.h - requests and responses of the NDJSON protocol (docs/protocol.md)
- * over the invocation's one SSH session.
+ * over the invocation's SSH session (one; `edit` uses two in turn).
  *
  * The session is opened on the first request, so that argument and input
- * errors are reported before anything touches the network.  Requests get
+ * errors are reported before anything touches the network (and reopened
+ * after cli_rpc_close()).  Requests get
  * increasing integer ids; each response must carry the id of the request
  * it answers (an error response without an id is accepted: the server may
  * not have been able to read the request).  Response lines are bounded
@@ -46,6 +47,14 @@ int	cli_rpc_call(struct cli_rpc *rpc, json_t *req, json_t **resp);
  * raw object on stdout with --json).  Returns its exit status.
  */
 int	cli_rpc_report(struct cli_rpc *rpc, const json_t *resp);
+
+/*
+ * Close the session (if any) now; the next request opens a fresh one.
+ * For a command that must not leave the session idle (secretd closes idle
+ * connections) while it waits for something local, such as an editor.
+ * A session that failed stays failed.
+ */
+void	cli_rpc_close(struct cli_rpc *rpc);
 
 /* Close the session (if any) and free. */
 void	cli_rpc_free(struct cli_rpc *rpc);

@@ -26,45 +26,71 @@
 
 #define QUERY_LIMIT_MAX	1000
 
-/* "24h" (before now) or an RFC 3339 UTC time, into "YYYY-MM-DDTHH:MM:SSZ". */
+/*
+ * A time: a duration before now ("24h", "30d", "90s", "15m"), or
+ * RFC 3339 ("2026-11-01T00:00:00Z", with optional fraction and offset,
+ * or a bare date).  out receives a string PostgreSQL parses exactly;
+ * *epoch the time in whole seconds.
+ */
 static int
-parse_when(struct request *r, const char *key, char out[32], int *set)
+parse_when(struct request *r, const char *key, char out[64], int *set,
+    time_t *epoch)
 {
-	const char *s = NULL;
+	const char *s = NULL, *p;
 	struct tm tm;
 	char *end;
 	long long n, mult;
 	time_t t;
-	int e;
+	int e, off = 0;
 
 	*set = 0;
 	if ((e = proto_get_string(r->req, key, 0, &s, &r->why)) != 0 || s == NULL)
 		return e;
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0') {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d", &tm);
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) != NULL &&
+	    strlen(s) < 64) {
+		p = end;
+		if (*p == 'T' && (p = strptime(p + 1, "%H:%M:%S", &tm)) != NULL) {
+			if (*p == '.')
+				for (p++; isdigit((unsigned char)*p); p++)
+					;
+			if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1])
+			    && isdigit((unsigned char)p[2]) && p[3] == ':' &&
+			    isdigit((unsigned char)p[4]) &&
+			    isdigit((unsigned char)p[5]) && p[6] == '\0') {
+				off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+				    ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+				if (*p == '+')
+					off = -off;
+			} else if (!(*p == 'Z' && p[1] == '\0'))
+				p = NULL;
+			else
+				p++;
+		}
+		if (p != NULL && *p == '\0') {
+			*epoch = timegm(&tm) + off;
+			snprintf(out, 64, "%s%s", s, end[0] == '\0' ? "T00:00:00Z" :
+			    "");
+			*set = 1;
+			return 0;
+		}
 	}
-	if (end != NULL && *end == '\0') {
-		t = timegm(&tm);
-	} else {
-		if (!isdigit((unsigned char)*s))
-			return req_fail(r, SD_EBADREQ, "%s must be a time "
-			    "(2026-11-01T00:00:00Z) or a duration (24h)", key);
-		n = strtoll(s, &end, 10);
-		mult = strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60 :
-		    strcmp(end, "h") == 0 ? 3600 : strcmp(end, "d") == 0 ?
-		    86400 : 0;
-		if (mult == 0 || n < 0 || n > 100LL * 365 * 86400 / mult)
-			return req_fail(r, SD_EBADREQ, "%s must be a time "
-			    "(2026-11-01T00:00:00Z) or a duration (24h)", key);
-		t = time(NULL) - (time_t)(n * mult);
-	}
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	n = strtoll(s, &end, 10);
+	mult = strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60 :
+	    strcmp(end, "h") == 0 ? 3600 : strcmp(end, "d") == 0 ? 86400 : 0;
+	if (mult == 0 || n < 0 || n > 100LL * 365 * 86400 / mult)
+		goto bad;
+	t = time(NULL) - (time_t)(n * mult);
 	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	*epoch = t;
 	*set = 1;
 	return 0;
+bad:
+	return req_fail(r, SD_EBADREQ, "%s must be a time "
+	    "(2026-11-01T00:00:00Z) or a duration (24h)", key);
 }
 
 static json_t *
@@ -98,7 +124,8 @@ int_or_null(PGresult *res, int row, int col)
 int
 act_audit_query(struct request *r)
 {
-	char since[32], until[32], before[24], lim[16], *prefix = NULL;
+	char since[64], until[64], before[24], lim[16], *prefix = NULL;
+	time_t te;
 	const char *principal = NULL, *action = NULL, *result = NULL,
 	    *cursor = NULL, *v[8];
 	long long limit = 100, cur = 0;
@@ -107,8 +134,8 @@ act_audit_query(struct request *r)
 	PGresult *res;
 	struct sd_path p = { 0 };
 
-	if ((e = parse_when(r, "since", since, &has_since)) != 0 ||
-	    (e = parse_when(r, "until", until, &has_until)) != 0 ||
+	if ((e = parse_when(r, "since", since, &has_since, &te)) != 0 ||
+	    (e = parse_when(r, "until", until, &has_until, &te)) != 0 ||
 	    (e = proto_get_string(r->req, "principal", 0, &principal,
 	    &r->why)) != 0 ||
 	    (e = proto_get_string(r->req, "filter_action", 0, &action,
@@ -304,7 +331,20 @@ act_audit_verify(struct request *r)
 	/* seals removed from the end: this daemon wrote more than remain */
 	audit_seal_head(&mem_seq, head);
 	if (mem_seq > nseals)
-		problem(&bad, &what, LLONG_MAX, "missing");
+		problem(&bad, &what, nseals > 0 ?
+		    atoll(PQgetvalue(seals, nseals - 1, 1)) : 0, "missing");
+	/* a row older than a minute that no seal covers: its seal is gone */
+	for (i = 0; i < nrows; i++) {
+		int k, sealed = 0;
+
+		if (strcmp(PQgetvalue(rows, i, 16), "t") != 0)
+			continue;
+		id = atoll(PQgetvalue(rows, i, 0));
+		for (k = 0; k < nseals && !sealed; k++)
+			sealed = atoll(PQgetvalue(seals, k, 1)) == id;
+		if (!sealed)
+			problem(&bad, &what, id, "unsealed");
+	}
 	/* a row that is neither sealed nor pending and has a bad MAC was
 	 * reported above as altered; call it forged if nothing sealed it */
 	if (bad != 0 && what != NULL && strcmp(what, "altered") == 0) {
@@ -321,8 +361,7 @@ act_audit_verify(struct request *r)
 	sodium_bin2hex(hex, sizeof(hex), prev, AUDIT_HASH_LEN);
 	json_object_set_new(r->resp, "head", json_string(hex));
 	json_object_set_new(r->resp, "first_bad", bad == 0 ? json_null() :
-	    json_pack("{s:I,s:s}", "id", (json_int_t)(bad == LLONG_MAX ? -1 :
-	    bad), "problem", what));
+	    json_pack("{s:I,s:s}", "id", (json_int_t)bad, "problem", what));
 	PQclear(rows);
 	PQclear(seals);
 	return 0;
@@ -403,32 +442,27 @@ report_access(PGresult *res)
 int
 act_audit_report(struct request *r)
 {
-	char since[32], stale[32], now[32], secs[24];
+	char since[64], stale[64], now[32], secs[24];
 	int e, has, i;
-	time_t t;
+	time_t t, st;
 	struct tm tm;
 	json_t *a, *o;
 	PGresult *res;
 
-	if ((e = parse_when(r, "since", since, &has)) != 0)
+	if ((e = parse_when(r, "since", since, &has, &st)) != 0)
 		return e;
 	if (!has) {
 		t = time(NULL) - 30 * 86400;
 		gmtime_r(&t, &tm);
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	if ((e = parse_when(r, "stale", stale, &has)) != 0)
+	if ((e = parse_when(r, "stale", stale, &has, &st)) != 0)
 		return e;
 	t = time(NULL);
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (has) {
-		memset(&tm, 0, sizeof(tm));
-		strptime(stale, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		snprintf(secs, sizeof(secs), "%lld",
-		    (long long)(t - timegm(&tm)));
-	} else
-		snprintf(secs, sizeof(secs), "%d", 90 * 86400);
+	snprintf(secs, sizeof(secs), "%lld", has ? (long long)(t - st) :
+	    90LL * 86400);
 	json_object_set_new(r->resp, "since", json_string(since));
 	json_object_set_new(r->resp, "until", json_string(now));
 

@@ -432,7 +432,7 @@ write_batch(struct audit_row *rows)
 	return e;
 }
 
-/* Load the chain head and the rows left unsealed by a previous run. */
+/* Queue the rows a previous run left unsealed (the start-up scan). */
 static int
 seal_load(struct db *d)
 {
@@ -441,20 +441,6 @@ seal_load(struct db *d)
 	size_t hl;
 	int i, e;
 
-	if ((e = db_exec(d, ST_SEAL_HEAD, 0, NULL, NULL, NULL, &res)) != 0)
-		return e;
-	if (PQntuples(res) == 1) {
-		q.seal_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		h = PQunescapeBytea((unsigned char *)PQgetvalue(res, 0, 1), &hl);
-		if (h == NULL || hl != AUDIT_HASH_LEN) {
-			PQfreemem(h);
-			PQclear(res);
-			return SD_EINTERNAL;
-		}
-		memcpy(q.seal_hash, h, AUDIT_HASH_LEN);
-		PQfreemem(h);
-	}
-	PQclear(res);
 	if ((e = db_exec(d, ST_UNSEALED, 0, NULL, NULL, NULL, &res)) != 0)
 		return e;
 	pthread_mutex_lock(&q.mu);
@@ -472,17 +458,131 @@ seal_load(struct db *d)
 	return 0;
 }
 
-/* Seal what has committed; on failure keep it for the next pass. */
+/* The chain head as the database has it now (seq 0: empty chain). */
+static int
+seal_head(struct db *d, int64_t *seq, unsigned char *hash)
+{
+	PGresult *res;
+	unsigned char *h;
+	size_t hl;
+	int e;
+
+	*seq = 0;
+	memset(hash, 0, AUDIT_HASH_LEN);
+	if ((e = db_exec(d, ST_SEAL_HEAD, 0, NULL, NULL, NULL, &res)) != 0)
+		return e;
+	if (PQntuples(res) == 1) {
+		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		h = PQunescapeBytea((unsigned char *)PQgetvalue(res, 0, 1), &hl);
+		if (h == NULL || hl != AUDIT_HASH_LEN)
+			e = SD_EINTERNAL;
+		else
+			memcpy(hash, h, AUDIT_HASH_LEN);
+		PQfreemem(h);
+	}
+	PQclear(res);
+	return e;
+}
+
+/* A text[]-style literal of the ids, "{1,2,3}". */
+static char *
+ids_literal(const struct sealable *todo, size_t n)
+{
+	char *out = xmalloc(n * 22 + 3), *o = out;
+	size_t i;
+
+	*o++ = '{';
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "%s%lld", i ? "," : "", (long long)todo[i].id);
+	strcpy(o, "}");
+	return out;
+}
+
+/*
+ * Seal what has committed, in one transaction holding the chain's
+ * advisory lock: read the head the database has now (another secretd on
+ * the same database may have extended it), skip rows already sealed,
+ * extend the chain, commit.  On failure everything stays queued.
+ */
+static int
+seal_txn(struct db *d, struct sealable *todo, size_t n, size_t *done)
+{
+	unsigned char hash[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN];
+	char *seqs, *ids, *hashes, *a, *h, *lit;
+	const char *v[3];
+	PGresult *res;
+	int64_t seq;
+	size_t i, k, m = 0;
+	int e;
+
+	*done = 0;
+	if ((e = db_begin(d)) != 0 || (e = db_run(d, ST_SEAL_LOCK, 0, NULL)) != 0 ||
+	    (e = seal_head(d, &seq, prev)) != 0)
+		return e;
+	lit = ids_literal(todo, n);
+	v[0] = lit;
+	e = db_exec(d, ST_SEALED_AMONG, 1, v, NULL, NULL, &res);
+	free(lit);
+	if (e != 0)
+		return e;
+	for (i = 0; i < n; i++) {	/* keep only rows not sealed yet */
+		int sealed = 0;
+
+		for (k = 0; k < (size_t)PQntuples(res) && !sealed; k++)
+			sealed = strtoll(PQgetvalue(res, (int)k, 0), NULL, 10) ==
+			    todo[i].id;
+		if (!sealed)
+			todo[m++] = todo[i];
+	}
+	PQclear(res);
+	if (m > 0) {
+		a = seqs = xmalloc(m * 22 + 3);
+		h = hashes = xmalloc(m * (AUDIT_HASH_LEN * 2 + 8) + 3);
+		*a++ = *h++ = '{';
+		for (i = 0; i < m; i++) {
+			audit_seal_hash(ctx_keyring(q.ctx), prev, todo[i].id,
+			    todo[i].mac, hash);
+			memcpy(prev, hash, AUDIT_HASH_LEN);
+			a += sprintf(a, "%s%lld", i ? "," : "", (long long)++seq);
+			h += sprintf(h, "%s\"\\\\x", i ? "," : "");
+			sodium_bin2hex(h, AUDIT_HASH_LEN * 2 + 1, hash,
+			    AUDIT_HASH_LEN);
+			h += AUDIT_HASH_LEN * 2;
+			*h++ = '"';
+		}
+		strcpy(a, "}");
+		strcpy(h, "}");
+		ids = ids_literal(todo, m);
+		v[0] = seqs;
+		v[1] = ids;
+		v[2] = hashes;
+		e = db_run(d, ST_SEAL_INSERT, 3, v);
+		free(seqs);
+		free(ids);
+		free(hashes);
+		if (e != 0)
+			return e;
+	}
+	if ((e = db_commit(d)) != 0)
+		return e;
+	pthread_mutex_lock(&q.mu);
+	if (m > 0) {
+		q.seal_seq = seq;
+		memcpy(q.seal_hash, prev, AUDIT_HASH_LEN);
+	}
+	for (i = 0; i < m; i++)
+		q.sealed_ring[q.sealed_next++ % SEALED_RING] = todo[i].id;
+	pthread_mutex_unlock(&q.mu);
+	*done = n;
+	return 0;
+}
+
 static void
 seal_pending(void)
 {
 	struct sealable *todo;
-	unsigned char hash[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN];
-	char *seqs, *ids, *hashes, *a, *b, *h;
-	const char *v[3];
 	struct db *d;
-	size_t n, i;
-	int64_t seq;
+	size_t n, done = 0;
 	int e;
 
 	if (db_acquire(q.pool, &d) != 0)
@@ -496,51 +596,19 @@ seal_pending(void)
 	todo = xcalloc(n ? n : 1, sizeof(*todo));
 	memcpy(todo, q.seal, n * sizeof(*todo));
 	pthread_mutex_unlock(&q.mu);
-	if (n == 0) {
-		free(todo);
-		db_release(q.pool, d);
-		return;
+	if (n > 0 && (e = seal_txn(d, todo, n, &done)) != 0) {
+		db_rollback(d);
+		log_warn("audit seals not written (%s); will retry",
+		    sd_err_code(e));
 	}
-	a = seqs = xmalloc(n * 22 + 3);
-	b = ids = xmalloc(n * 22 + 3);
-	h = hashes = xmalloc(n * (AUDIT_HASH_LEN * 2 + 8) + 3);
-	*a++ = *b++ = *h++ = '{';
-	memcpy(prev, q.seal_hash, AUDIT_HASH_LEN);
-	seq = q.seal_seq;
-	for (i = 0; i < n; i++) {
-		audit_seal_hash(ctx_keyring(q.ctx), prev, todo[i].id,
-		    todo[i].mac, hash);
-		memcpy(prev, hash, AUDIT_HASH_LEN);
-		a += sprintf(a, "%s%lld", i ? "," : "", (long long)++seq);
-		b += sprintf(b, "%s%lld", i ? "," : "", (long long)todo[i].id);
-		h += sprintf(h, "%s\"\\\\x", i ? "," : "");
-		sodium_bin2hex(h, AUDIT_HASH_LEN * 2 + 1, hash, AUDIT_HASH_LEN);
-		h += AUDIT_HASH_LEN * 2;
-		*h++ = '"';
-	}
-	strcpy(a, "}");
-	strcpy(b, "}");
-	strcpy(h, "}");
-	v[0] = seqs;
-	v[1] = ids;
-	v[2] = hashes;
-	e = db_run(d, ST_SEAL_INSERT, 3, v);
 	db_release(q.pool, d);
-	if (e == 0) {
+	if (done > 0) {
+		/* the first n queued entries are handled: drop them */
 		pthread_mutex_lock(&q.mu);
-		q.seal_seq = seq;
-		memcpy(q.seal_hash, prev, AUDIT_HASH_LEN);
-		for (i = 0; i < n; i++)
-			q.sealed_ring[q.sealed_next++ % SEALED_RING] = todo[i].id;
 		memmove(q.seal, q.seal + n, (q.nseal - n) * sizeof(*q.seal));
 		q.nseal -= n;
 		pthread_mutex_unlock(&q.mu);
-	} else
-		log_warn("audit seals not written (%s); will retry",
-		    sd_err_code(e));
-	free(seqs);
-	free(ids);
-	free(hashes);
+	}
 	free(todo);
 }
 

@@ -55,8 +55,10 @@ read_file(const char *path, char **text, size_t *len, char *err,
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(err, errlen, "keyring %s: %s%s", path, strerror(errno),
-		    errno == ENOENT ? " (create it with \"secretd init\")" : "");
+		snprintf(err, errlen, "keyring %s: %s%s", path,
+		    errno == ELOOP ? "is a symbolic link" : strerror(errno),
+		    errno == ENOENT ? " (create it with \"secretd init\")" :
+		    errno == ELOOP ? "; set keyring to the file itself" : "");
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {

@@ -170,6 +170,10 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_SEAL_INSERT] = { "seal_insert",
 	    "INSERT INTO audit_seal (seq, audit_id, hash) "
 	    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])" },
+	[ST_SEAL_LOCK] = { "seal_lock",
+	    "SELECT pg_advisory_xact_lock(7303711126)" },
+	[ST_SEALED_AMONG] = { "sealed_among",
+	    "SELECT audit_id FROM audit_seal WHERE audit_id = ANY($1::bigint[])" },
 	[ST_UNSEALED] = { "unsealed",
 	    "SELECT a.id, a.mac FROM audit_log a WHERE a.id > "
 	    "coalesce((SELECT max(audit_id) FROM audit_seal), 0) - 10000 "
@@ -266,7 +270,8 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, principal, "
 	    "fingerprint, action, path, version, result, error_code, "
 	    "client_addr, client_port, session_id, request_id, value_hash, "
-	    "detail::text, mac FROM audit_log ORDER BY id" },
+	    "detail::text, mac, at < now() - interval '1 minute' "
+	    "FROM audit_log ORDER BY id" },
 	[ST_AUDIT_SEALS] = { "audit_seals",
 	    "SELECT s.seq, s.audit_id, s.hash, a.mac FROM audit_seal s "
 	    "LEFT JOIN audit_log a ON a.id = s.audit_id ORDER BY s.seq" },

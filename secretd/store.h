@@ -50,6 +50,8 @@ enum stmt {
 	ST_SEAL_HEAD,		/* -> seq, hash of the last seal */
 	ST_SEAL_INSERT,		/* seqs[], ids[], hashes[] */
 	ST_UNSEALED,		/* -> id, mac of recent rows with no seal */
+	ST_SEAL_LOCK,		/* transaction lock on the chain */
+	ST_SEALED_AMONG,	/* ids[] -> those already sealed */
 	ST_VERSION_GET,		/* node, version -> deleted, key, nonce, ct */
 	ST_DESTROY,		/* node, versions[] -> versions destroyed */
 	ST_VERSIONS_COUNT,	/* node, versions[] -> how many exist */

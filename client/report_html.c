@@ -1,0 +1,1032 @@
+/*
+ * report_html.c - the audit report as one self-contained HTML page.
+ *
+ * Layout: a header (period, server, time of generation), headline
+ * figures, then one card per question an auditor asks: requests per day
+ * (stacked columns: ok, denied, error), accesses per principal and per
+ * top-level path (stacked bars), denied attempts with their sources,
+ * stale secrets, and the effective access matrix (principals x paths,
+ * one badge per permission; inherited ones faded, groups in the tooltip).
+ *
+ * Must never: load or link anything (no <script>, no external font,
+ * stylesheet, image or URL; the page's Content-Security-Policy is
+ * default-src 'none'), or write a server string without html_esc().
+ * Tooltips are SVG <title> and HTML title attributes, so the page needs
+ * no script at all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+#include "client/report.h"
+#include "client/report_html.h"
+#include "client/svg.h"
+
+#define MAX_CHART_ROWS	25	/* bars per chart; the rest summed */
+#define MAX_FILL_DAYS	400	/* longer: only the days with requests */
+#define MAX_MATRIX_COLS	40	/* paths shown as matrix columns */
+#define MAX_MATRIX_ROWS	200	/* principals shown as matrix rows */
+#define MAX_SOURCE_ROWS	12	/* bars of denied attempts per address */
+#define TABLE_ROWS	25	/* table rows shown; the rest folded */
+
+static const char css[] =
+":root{--bg:#f3f5f8;--card:#fff;--ink:#111827;--muted:#6b7280;"
+"--line:#e5e7eb;--soft:#f1f5f9;--read:#2563eb;--write:#7c3aed;"
+"--ok:#2563eb;--denied:#e11d48;--error:#f59e0b;--discover:#64748b;"
+"--manage:#0f766e}\n"
+"*{box-sizing:border-box}\n"
+"html{-webkit-text-size-adjust:100%}\n"
+"body{margin:0;background:var(--bg);color:var(--ink);"
+"font:14px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+"\"Helvetica Neue\",\"DejaVu Sans\",Arial,sans-serif}\n"
+"header{background:linear-gradient(135deg,#0f172a,#1e293b 60%,#312e81);"
+"color:#f8fafc;padding:32px 0 72px}\n"
+".wrap{max-width:1160px;margin:0 auto;padding:0 32px}\n"
+"header .kicker{text-transform:uppercase;letter-spacing:.12em;"
+"font-size:11px;color:#a5b4fc;font-weight:600}\n"
+"header h1{margin:4px 0 6px;font-size:28px;font-weight:650;"
+"letter-spacing:-.01em}\n"
+"header .meta{color:#cbd5e1;font-size:13px}\n"
+"header .meta b{color:#f8fafc;font-weight:600}\n"
+"main{margin-top:-48px;padding-bottom:40px}\n"
+".kpis{display:grid;grid-template-columns:repeat(auto-fit,"
+"minmax(140px,1fr));gap:12px;margin-bottom:20px}\n"
+".kpi{background:var(--card);border-radius:12px;padding:14px 16px;"
+"box-shadow:0 1px 2px rgba(15,23,42,.06),0 4px 12px rgba(15,23,42,.05)}\n"
+".kpi .v{font-size:26px;font-weight:650;line-height:1.2;"
+"font-variant-numeric:tabular-nums}\n"
+".kpi .l{color:var(--muted);font-size:11px;text-transform:uppercase;"
+"letter-spacing:.06em;font-weight:600}\n"
+".kpi .v.long{font-size:20px;line-height:1.56}\n"
+".kpi .s{color:var(--muted);font-size:12px}\n"
+".kpi.alert .v{color:var(--denied)}.kpi.warn .v{color:#b45309}\n"
+".kpi.alert{box-shadow:inset 3px 0 0 var(--denied),0 1px 2px "
+"rgba(15,23,42,.06)}\n"
+".kpi.warn{box-shadow:inset 3px 0 0 var(--error),0 1px 2px "
+"rgba(15,23,42,.06)}\n"
+"section{background:var(--card);border-radius:12px;padding:20px 24px;"
+"margin:0 0 20px;box-shadow:0 1px 2px rgba(15,23,42,.06),"
+"0 4px 12px rgba(15,23,42,.04)}\n"
+"h2{font-size:16px;margin:0;font-weight:650}\n"
+"h3{font-size:13px;margin:18px 0 6px;color:var(--muted);"
+"text-transform:uppercase;letter-spacing:.05em}\n"
+"p.note{color:var(--muted);margin:2px 0 14px;font-size:13px}\n"
+".legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;"
+"color:var(--muted);margin:0 0 6px}\n"
+".legend i{display:inline-block;width:10px;height:10px;border-radius:3px;"
+"margin-right:6px;vertical-align:-1px}\n"
+"svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
+"svg text{font-family:inherit;font-size:12px;fill:var(--muted)}\n"
+"svg .yl{text-anchor:end;font-variant-numeric:tabular-nums}\n"
+"svg .xl{text-anchor:middle}\n"
+"svg .label{text-anchor:end;fill:var(--ink)}\n"
+"svg .num{fill:var(--ink);font-variant-numeric:tabular-nums}\n"
+"svg .tot{font-weight:650}\n"
+"svg .brk{fill:var(--muted);font-size:11px}\n"
+"svg .empty{font-style:italic}\n"
+"svg .grid{stroke:#eef1f5;stroke-width:1}\n"
+"svg .axis{stroke:#cbd5e1;stroke-width:1}\n"
+"svg .hit{fill:transparent}\n"
+"svg .track{fill:var(--soft)}\n"
+"svg g.col:hover .hit,svg g.row:hover .hit{fill:rgba(15,23,42,.045)}\n"
+".s-ok{fill:var(--ok);background:var(--ok)}\n"
+".s-read{fill:var(--read);background:var(--read)}\n"
+".s-write{fill:var(--write);background:var(--write)}\n"
+".s-denied{fill:var(--denied);background:var(--denied)}\n"
+".s-error{fill:var(--error);background:var(--error)}\n"
+".tbl{overflow-x:auto}\n"
+"table{border-collapse:collapse;width:100%;font-size:13px}\n"
+"th{text-align:left;font-weight:600;color:var(--muted);font-size:11px;"
+"text-transform:uppercase;letter-spacing:.05em;padding:8px 10px;"
+"border-bottom:1px solid var(--line);white-space:nowrap;"
+"background:var(--card)}\n"
+"td{padding:7px 10px;border-bottom:1px solid #f1f3f6;vertical-align:middle}\n"
+"tr:last-child td{border-bottom:none}\n"
+"tbody tr:hover td{background:#fafbfc}\n"
+"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
+"white-space:nowrap}\n"
+".mono{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
+"Menlo,Consolas,monospace;font-size:12px}\n"
+".path{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
+"Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}\n"
+".muted{color:var(--muted)}\n"
+".pill{display:inline-block;padding:1px 8px;border-radius:999px;"
+"font-size:12px;font-weight:600;background:#ffe4e6;color:#9f1239;"
+"font-variant-numeric:tabular-nums}\n"
+".unknown{display:inline-block;padding:0 6px;border-radius:4px;"
+"background:#fef3c7;color:#92400e;font-size:11px;font-weight:600;"
+"margin-right:6px}\n"
+".bar{height:8px;border-radius:4px;background:var(--soft);"
+"min-width:80px;position:relative}\n"
+".bar span{position:absolute;left:0;top:0;bottom:0;border-radius:4px;"
+"background:var(--error)}\n"
+".bar.old span{background:var(--denied)}\n"
+".b{display:inline-block;width:20px;height:20px;line-height:20px;"
+"border-radius:5px;font-size:11px;font-weight:700;color:#fff;"
+"text-align:center;margin:1px}\n"
+".b.p-discover{background:var(--discover)}.b.p-read{background:var(--read)}"
+"\n.b.p-write{background:var(--write)}.b.p-manage{background:var(--manage)}\n"
+".b.inh{background:transparent!important;border:1.5px solid;"
+"line-height:17px}\n"
+".b.inh.p-discover{color:var(--discover)}.b.inh.p-read{color:var(--read)}"
+"\n.b.inh.p-write{color:var(--write)}.b.inh.p-manage{color:var(--manage)}\n"
+".badges{display:flex;flex-wrap:wrap;gap:6px 14px;font-size:12px;"
+"color:var(--muted);margin:0 0 10px;align-items:center}\n"
+"table.matrix{width:auto}\n"
+"table.matrix th.col{font-family:ui-monospace,\"DejaVu Sans Mono\","
+"monospace;text-transform:none;letter-spacing:0;font-size:11.5px;"
+"color:var(--ink);text-align:center;font-weight:600}\n"
+"table.matrix td{text-align:center;white-space:nowrap;"
+"border-left:1px solid #f1f3f6}\n"
+"table.matrix th.who,table.matrix td.who{position:sticky;left:0;"
+"background:var(--card);text-align:left;border-left:none;z-index:1;"
+"font-weight:600;color:var(--ink)}\n"
+"table.matrix td.none{color:#d1d5db}\n"
+"details{margin-top:14px}\n"
+"summary{cursor:pointer;color:var(--muted);font-size:13px}\n"
+".empty{color:var(--muted);font-style:italic;padding:6px 0}\n"
+"footer{color:var(--muted);font-size:12px;padding:0 0 40px}\n"
+"footer code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace}\n"
+"@media print{body{background:#fff}header{padding:16px 0;"
+"background:#0f172a;-webkit-print-color-adjust:exact;"
+"print-color-adjust:exact}main{margin-top:12px}section,.kpi{"
+"box-shadow:none;border:1px solid var(--line);break-inside:avoid}"
+"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
+
+static const char *const month[12] = { "Jan", "Feb", "Mar", "Apr", "May",
+    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const wday[7] = { "Thu", "Fri", "Sat", "Sun", "Mon",
+    "Tue", "Wed" };		/* day 0 = 1970-01-01, a Thursday */
+
+/* ------------------------------------------------------------- calendar */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static long
+days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long z, long *y, long *m, long *d)
+{
+	long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp + (mp < 10 ? 3 : -9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* "YYYY-MM-DD..." into a day number.  Returns 0 or -1. */
+static int
+parse_day(const char *s, long *out)
+{
+	long y, m, d;
+	int i;
+
+	if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = strtol(s, NULL, 10);
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	*out = days_from_civil(y, m, d);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- pieces */
+
+static void
+fmt_num(FILE *f, long long n)
+{
+	char tmp[32];
+	size_t len, i;
+
+	len = (size_t)snprintf(tmp, sizeof(tmp), "%lld", n < 0 ? 0 : n);
+	for (i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			fputc(',', f);
+		fputc(tmp[i], f);
+	}
+}
+
+static void
+esc_time(FILE *f, const char *s)
+{
+	char buf[64];
+
+	html_esc(f, report_time(s, buf, sizeof(buf)));
+}
+
+/* A path (string or array field) as escaped monospace text. */
+static void
+esc_path(FILE *f, const json_t *o, const char *key)
+{
+	char *p = report_path(o, key);
+
+	if (p == NULL) {
+		fputs("<span class=\"muted\">-</span>", f);
+		return;
+	}
+	fputs("<span class=\"path\">", f);
+	html_esc(f, p);
+	fputs("</span>", f);
+	free(p);
+}
+
+/* The principal of an entry, or "unknown key" and its fingerprint. */
+static void
+esc_who(FILE *f, const json_t *e)
+{
+	const char *p = report_str(e, "principal");
+
+	if (p != NULL) {
+		html_esc(f, p);
+		return;
+	}
+	fputs("<span class=\"unknown\">unknown key</span><span class=\"mono\">",
+	    f);
+	html_esc_cut(f, report_str(e, "fingerprint"), 24);
+	fputs("</span>", f);
+}
+
+static void
+kpi(FILE *f, const char *cls, const char *label, long long v,
+    const char *sub)
+{
+	/* Seven digits and more get a smaller face to fit the card. */
+	fprintf(f, "<div class=\"kpi%s%s\"><div class=\"l\">%s</div>"
+	    "<div class=\"v%s\">", *cls != '\0' ? " " : "", cls, label,
+	    v >= 1000000 ? " long" : "");
+	fmt_num(f, v);
+	fputs("</div>", f);
+	if (sub != NULL)
+		fprintf(f, "<div class=\"s\">%s</div>", sub);
+	fputs("</div>\n", f);
+}
+
+/*
+ * Long tables: the first TABLE_ROWS rows show, the rest fold into a
+ * <details> with the same header.  Call table_open() first, table_row(i)
+ * before row i, table_close() after the last.
+ */
+static void
+table_open(FILE *f, const char *head)
+{
+	fprintf(f, "<div class=\"tbl\"><table>\n<thead><tr>%s</tr></thead>"
+	    "\n<tbody>\n", head);
+}
+
+static void
+table_row(FILE *f, const char *head, size_t i, size_t n, const char *what)
+{
+	if (i != TABLE_ROWS)
+		return;
+	fprintf(f, "</tbody></table></div>\n<details><summary>%zu more %s"
+	    "</summary>\n", n - i, what);
+	table_open(f, head);
+}
+
+static void
+table_close(FILE *f, size_t n)
+{
+	fputs("</tbody></table></div>\n", f);
+	if (n > TABLE_ROWS)
+		fputs("</details>\n", f);
+}
+
+/* -------------------------------------------------------------- sorting */
+
+struct ranked {
+	const json_t	*e;
+	const char	*key;		/* breaks ties; may be NULL */
+	long long	 total;
+};
+
+static int
+cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->key == NULL || y->key == NULL)
+		return (x->key == NULL) - (y->key == NULL);
+	return strcmp(x->key, y->key);
+}
+
+/* The entries of arr, ranked by the sum of the counts named in keys. */
+static struct ranked *
+rank(const json_t *arr, const char *name_key, const char *const *keys,
+    size_t *n)
+{
+	struct ranked *r;
+	const json_t *e;
+	size_t i, k;
+
+	*n = json_array_size(arr);
+	r = xcalloc(*n + 1, sizeof(*r));
+	json_array_foreach(arr, i, e) {
+		r[i].e = e;
+		r[i].key = report_str(e, name_key);
+		for (k = 0; keys[k] != NULL; k++)
+			r[i].total += report_num(e, keys[k]);
+	}
+	qsort(r, *n, sizeof(*r), cmp_ranked);
+	return r;
+}
+
+/* ---------------------------------------------------------------- header */
+
+static void
+page_head(FILE *f, const json_t *rep, const struct report_meta *m)
+{
+	char a[64], b[64];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
+	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+	    "base-uri 'none'; form-action 'none'\">\n"
+	    "<meta name=\"referrer\" content=\"no-referrer\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n"
+	    "<meta name=\"generator\" content=\"secret audit report\">\n"
+	    "<title>Audit report: ", f);
+	html_esc(f, m->server);
+	fputs(", ", f);
+	html_esc(f, report_time(report_str(rep, "since"), a, sizeof(a)));
+	fputs(" to ", f);
+	html_esc(f, report_time(report_str(rep, "until"), b, sizeof(b)));
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
+
+	fputs("<header><div class=\"wrap\">\n"
+	    "<div class=\"kicker\">secretd &middot; audit report</div>\n"
+	    "<h1>Who did what, when, and from where</h1>\n"
+	    "<div class=\"meta\">Server <b>", f);
+	html_esc(f, m->server);
+	fputs("</b> &middot; from <b>", f);
+	esc_time(f, report_str(rep, "since"));
+	fputs("</b> to <b>", f);
+	esc_time(f, report_str(rep, "until"));
+	fputs("</b> (last ", f);
+	html_esc(f, m->since);
+	fputs(") &middot; generated ", f);
+	esc_time(f, m->generated);
+	fputs("</div>\n</div></header>\n<main class=\"wrap\">\n", f);
+}
+
+static void
+headline(FILE *f, const json_t *rep, const struct report_meta *m)
+{
+	struct report_totals t;
+	char sub[128];
+
+	report_totals(rep, &t);
+	fputs("<div class=\"kpis\">\n", f);
+	kpi(f, "", "Requests audited", t.requests, NULL);
+	kpi(f, "", "Secret reads", t.reads, NULL);
+	kpi(f, "", "Secret writes", t.writes, NULL);
+	snprintf(sub, sizeof(sub), "from %zu source%s", t.sources,
+	    t.sources == 1 ? "" : "s");
+	kpi(f, t.denied > 0 ? "alert" : "", "Denied", t.denied, sub);
+	kpi(f, t.error > 0 ? "warn" : "", "Errors", t.error, NULL);
+	kpi(f, "", "Active principals", (long long)t.principals, NULL);
+	fputs("<div class=\"kpi", f);
+	if (t.stale > 0)
+		fputs(" warn", f);
+	fputs("\"><div class=\"l\">Stale secrets</div><div class=\"v\">", f);
+	fmt_num(f, (long long)t.stale);
+	fputs("</div><div class=\"s\">unchanged for ", f);
+	html_esc(f, m->stale);
+	fputs("</div></div>\n</div>\n", f);
+}
+
+/* ------------------------------------------------------------------ days */
+
+static const struct svg_series day_series[] = {
+	{ "ok", "ok", "ok" }, { "denied", "denied", "denied" },
+	{ "error", "errors", "error" },
+};
+
+static void
+day_label(long day, char *label, size_t llen, char *title, size_t tlen)
+{
+	long y, m, d;
+
+	civil_from_days(day, &y, &m, &d);
+	snprintf(label, llen, "%d %s", (int)(d % 100), month[(m - 1) % 12]);
+	snprintf(title, tlen, "%s %04d-%02d-%02d", wday[((day % 7) + 7) % 7],
+	    (int)(y % 100000), (int)(m % 100), (int)(d % 100));
+}
+
+static void
+section_days(FILE *f, const json_t *rep)
+{
+	const json_t *arr = json_object_get(rep, "by_day"), *e;
+	long first = 0, last = 0, d, ds;
+	struct svg_bar *bars;
+	char (*lab)[64], (*tit)[64];
+	size_t i, n = 0, nfill;
+	int fill = 1;
+
+	/* The period's days, also those without a request. */
+	if (parse_day(report_str(rep, "since"), &first) != 0 ||
+	    parse_day(report_str(rep, "until"), &last) != 0)
+		fill = 0;
+	json_array_foreach(arr, i, e) {
+		if (parse_day(report_str(e, "day"), &d) != 0) {
+			fill = 0;
+			break;
+		}
+		if (d < first)
+			first = d;
+		if (d > last)
+			last = d;
+	}
+	if (fill && (last < first || last - first + 1 > MAX_FILL_DAYS))
+		fill = 0;
+	nfill = fill ? (size_t)(last - first + 1) : json_array_size(arr);
+	bars = xcalloc(nfill + 1, sizeof(*bars));
+	lab = xcalloc(nfill + 1, sizeof(*lab));
+	tit = xcalloc(nfill + 1, sizeof(*tit));
+	if (fill) {
+		for (i = 0; i < nfill; i++) {
+			day_label(first + (long)i, lab[i], sizeof(lab[i]),
+			    tit[i], sizeof(tit[i]));
+			bars[i].label = lab[i];
+			bars[i].title = tit[i];
+		}
+		n = nfill;
+	}
+	json_array_foreach(arr, i, e) {
+		size_t k;
+
+		if (fill) {
+			(void)parse_day(report_str(e, "day"), &ds);
+			k = (size_t)(ds - first);
+		} else {
+			k = n++;
+			if (parse_day(report_str(e, "day"), &ds) == 0)
+				day_label(ds, lab[k], sizeof(lab[k]), tit[k],
+				    sizeof(tit[k]));
+			else
+				snprintf(lab[k], sizeof(lab[k]), "?");
+			bars[k].label = report_str(e, "day") != NULL ?
+			    lab[k] : "?";
+			bars[k].title = tit[k][0] != '\0' ? tit[k] : NULL;
+		}
+		bars[k].v[0] += report_num(e, "ok");
+		bars[k].v[1] += report_num(e, "denied");
+		bars[k].v[2] += report_num(e, "error");
+	}
+	fputs("<section id=\"days\">\n<h2>Requests per day</h2>\n"
+	    "<p class=\"note\">Every audited request, by its outcome "
+	    "(UTC days).</p>\n", f);
+	svg_legend(f, day_series, 3);
+	svg_columns(f, "Requests per day, stacked by outcome", day_series, 3,
+	    bars, n);
+	fputs("</section>\n", f);
+	free(bars);
+	free(lab);
+	free(tit);
+}
+
+/* ------------------------------------------------------ principals, paths */
+
+static const struct svg_series access_series[] = {
+	{ "read", "reads", "read" }, { "write", "writes", "write" },
+	{ "denied", "denied", "denied" }, { "error", "errors", "error" },
+};
+
+/*
+ * One stacked bar chart of arr (entries named by name_key), ranked by
+ * total; beyond MAX_CHART_ROWS a note says how many more there are and
+ * what they add up to (a bar for them would dwarf the others).
+ */
+static void
+bar_chart(FILE *f, const char *aria, const json_t *arr, const char *name_key,
+    int is_path, int ns, const char *unnamed, const char *what)
+{
+	static const char *const keys[] = { "reads", "writes", "denied",
+	    "errors", NULL };
+	static const char *const vkeys[SVG_MAX_SERIES] = { "reads", "writes",
+	    "denied", "errors" };
+	struct ranked *r;
+	struct svg_bar *bars;
+	long long rest = 0;
+	char **names;
+	size_t n, i, shown;
+	int k;
+
+	if (json_array_size(arr) == 0) {
+		fputs("<div class=\"empty\">No requests in this period.</div>\n",
+		    f);
+		return;
+	}
+	r = rank(arr, name_key, keys, &n);
+	shown = n > MAX_CHART_ROWS ? MAX_CHART_ROWS : n;
+	bars = xcalloc(shown + 1, sizeof(*bars));
+	names = xcalloc(shown + 1, sizeof(*names));
+	for (i = 0; i < n; i++) {
+		if (i >= shown) {
+			rest += r[i].total;
+			continue;
+		}
+		names[i] = is_path ? report_path(r[i].e, name_key) :
+		    (report_str(r[i].e, name_key) != NULL ?
+		    xstrdup(report_str(r[i].e, name_key)) : NULL);
+		bars[i].label = names[i] != NULL ? names[i] : unnamed;
+		for (k = 0; k < ns; k++)
+			bars[i].v[k] = report_num(r[i].e, vkeys[k]);
+	}
+	svg_hbars(f, aria, access_series, ns, bars, shown);
+	if (n > shown) {
+		fprintf(f, "<p class=\"note\">The %zu busiest of %zu %s; the "
+		    "other %zu account for ", shown, n, what, n - shown);
+		fmt_num(f, rest);
+		fputs(" more.</p>\n", f);
+	}
+	for (i = 0; i < shown; i++)
+		free(names[i]);
+	free(names);
+	free(bars);
+	free(r);
+}
+
+static void
+section_access_counts(FILE *f, const json_t *rep)
+{
+	fputs("<section id=\"principals\">\n<h2>Accesses per principal</h2>\n"
+	    "<p class=\"note\">Reads and writes of secrets, denied and failed "
+	    "requests, by the principal that made them.</p>\n", f);
+	svg_legend(f, access_series, 4);
+	bar_chart(f, "Accesses per principal", json_object_get(rep,
+	    "by_principal"), "principal", 0, 4, "(unknown key)", "principals");
+	fputs("</section>\n", f);
+
+	fputs("<section id=\"paths\">\n<h2>Accesses per top-level path</h2>\n"
+	    "<p class=\"note\">The same requests by the first name of the "
+	    "path they touched.</p>\n", f);
+	svg_legend(f, access_series, 3);
+	bar_chart(f, "Accesses per top-level path", json_object_get(rep,
+	    "by_path"), "path", 1, 3, "/", "paths");
+	fputs("</section>\n", f);
+}
+
+/* ---------------------------------------------------------------- denied */
+
+static const struct svg_series denied_series[] = {
+	{ "denied", "denied", "denied" },
+};
+
+static void
+section_denied(FILE *f, const json_t *rep)
+{
+	static const char *const keys[] = { "count", NULL };
+	static const char head[] = "<th>Who</th><th>Source</th><th>Action</th>"
+	    "<th>Path</th><th class=\"n\">Attempts</th><th>Last</th>";
+	const json_t *arr = json_object_get(rep, "denied");
+	struct svg_bar *src;
+	struct ranked *r;
+	size_t n, i, j, nsrc = 0;
+	const char *a;
+
+	fputs("<section id=\"denied\">\n<h2>Denied attempts and their "
+	    "sources</h2>\n<p class=\"note\">Requests refused for want of a "
+	    "grant or of a known key, grouped by who, from where, and what "
+	    "they tried.</p>\n", f);
+	if (json_array_size(arr) == 0) {
+		fputs("<div class=\"empty\">No denied attempts in this period."
+		    "</div>\n</section>\n", f);
+		return;
+	}
+
+	/* By source address first: where the pressure comes from. */
+	src = xcalloc(json_array_size(arr) + 1, sizeof(*src));
+	for (i = 0; i < json_array_size(arr); i++) {
+		a = report_str(json_array_get(arr, i), "client_addr");
+		if (a == NULL)
+			a = "(no address)";
+		for (j = 0; j < nsrc; j++)
+			if (strcmp(src[j].label, a) == 0)
+				break;
+		if (j == nsrc)
+			src[nsrc++].label = a;
+		src[j].v[0] += report_num(json_array_get(arr, i), "count");
+	}
+	for (i = 1; i < nsrc; i++)		/* few: insertion sort */
+		for (j = i; j > 0 && src[j].v[0] > src[j - 1].v[0]; j--) {
+			struct svg_bar t = src[j];
+
+			src[j] = src[j - 1];
+			src[j - 1] = t;
+		}
+	fputs("<h3>By source address</h3>\n", f);
+	svg_hbars(f, "Denied attempts per source address", denied_series, 1,
+	    src, nsrc > MAX_SOURCE_ROWS ? MAX_SOURCE_ROWS : nsrc);
+	if (nsrc > MAX_SOURCE_ROWS)
+		fprintf(f, "<p class=\"note\">The %d busiest of %zu addresses; "
+		    "the table below has them all.</p>\n", MAX_SOURCE_ROWS,
+		    nsrc);
+	free(src);
+
+	r = rank(arr, "principal", keys, &n);
+	fputs("<h3>Attempts</h3>\n", f);
+	table_open(f, head);
+	for (i = 0; i < n; i++) {
+		table_row(f, head, i, n, "attempts");
+		fputs("<tr><td>", f);
+		esc_who(f, r[i].e);
+		fputs("</td><td class=\"mono\">", f);
+		html_esc(f, report_str(r[i].e, "client_addr"));
+		fputs("</td><td class=\"mono\">", f);
+		html_esc(f, report_str(r[i].e, "action"));
+		fputs("</td><td>", f);
+		esc_path(f, r[i].e, "path");
+		fputs("</td><td class=\"n\"><span class=\"pill\">", f);
+		fmt_num(f, report_num(r[i].e, "count"));
+		fputs("</span></td><td class=\"muted\">", f);
+		esc_time(f, report_str(r[i].e, "last"));
+		fputs("</td></tr>\n", f);
+	}
+	table_close(f, n);
+	fputs("</section>\n", f);
+	free(r);
+}
+
+/* ----------------------------------------------------------------- stale */
+
+/* "90d", "12h", "3600s", "15m" as days (0 when not understood). */
+static double
+duration_days(const char *s)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	v = strtod(s, &end);
+	if (strcmp(end, "d") == 0)
+		return v;
+	if (strcmp(end, "h") == 0)
+		return v / 24;
+	if (strcmp(end, "m") == 0)
+		return v / 1440;
+	if (strcmp(end, "s") == 0)
+		return v / 86400;
+	return 0;
+}
+
+static void
+section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
+{
+	static const char *const keys[] = { "age_days", NULL };
+	static const char head[] = "<th>Path</th><th class=\"n\">Version</th>"
+	    "<th>Last changed</th><th class=\"n\">Age</th>"
+	    "<th style=\"width:30%\"></th>";
+	const json_t *arr = json_object_get(rep, "stale");
+	double limit = duration_days(m->stale), w;
+	struct ranked *r;
+	long long max;
+	size_t n, i;
+
+	fputs("<section id=\"stale\">\n<h2>Stale secrets</h2>\n"
+	    "<p class=\"note\">Live secrets whose value has not changed for "
+	    "", f);
+	html_esc(f, m->stale);
+	fputs(" or more: candidates for rotation.  Red: more than twice "
+	    "that.</p>\n", f);
+	if (json_array_size(arr) == 0) {
+		fputs("<div class=\"empty\">None: every secret changed "
+		    "recently.</div>\n</section>\n", f);
+		return;
+	}
+	r = rank(arr, "updated_at", keys, &n);
+	max = n > 0 && r[0].total > 0 ? r[0].total : 1;
+	table_open(f, head);
+	for (i = 0; i < n; i++) {
+		table_row(f, head, i, n, "stale secrets");
+		w = 100.0 * (double)r[i].total / (double)max;
+		fputs("<tr><td>", f);
+		esc_path(f, r[i].e, "path");
+		fputs("</td><td class=\"n\">", f);
+		fmt_num(f, report_num(r[i].e, "version"));
+		fputs("</td><td class=\"muted\">", f);
+		esc_time(f, report_str(r[i].e, "updated_at"));
+		fputs("</td><td class=\"n\">", f);
+		fmt_num(f, r[i].total);
+		fprintf(f, " days</td><td><div class=\"bar%s\"><span "
+		    "style=\"width:%.1f%%\"></span></div></td></tr>\n",
+		    limit > 0 && (double)r[i].total > 2 * limit ? " old" : "",
+		    w < 2 ? 2.0 : w);
+	}
+	table_close(f, n);
+	fputs("</section>\n", f);
+	free(r);
+}
+
+/* ---------------------------------------------------------------- access */
+
+#define P_DISCOVER	1
+#define P_READ		2
+#define P_WRITE		4
+#define P_MANAGE	8
+
+static const struct {
+	int		 bit;
+	const char	*name;
+	const char	*letter;
+} perm_names[] = {
+	{ P_DISCOVER, "discover", "D" }, { P_READ, "read", "R" },
+	{ P_WRITE, "write", "W" }, { P_MANAGE, "manage", "M" },
+};
+#define NPERM	(sizeof(perm_names) / sizeof(perm_names[0]))
+
+struct grant_row {
+	const json_t	*e;
+	const char	*principal;
+	char		*path;		/* "a/b", root "/" */
+	const json_t	*parr;		/* the path array */
+	int		 perms;
+};
+
+struct col {
+	const char	*path;
+	const json_t	*parr;
+};
+
+static int
+perm_bits(const json_t *arr)
+{
+	const json_t *v;
+	size_t i, k;
+	int bits = 0;
+
+	json_array_foreach(arr, i, v)
+		for (k = 0; k < NPERM; k++)
+			if (json_is_string(v) && strcmp(json_string_value(v),
+			    perm_names[k].name) == 0)
+				bits |= perm_names[k].bit;
+	return bits;
+}
+
+/* Whether path array a is a proper ancestor of b. */
+static int
+is_ancestor(const json_t *a, const json_t *b)
+{
+	size_t i, na = json_array_size(a);
+
+	if (!json_is_array(a) || !json_is_array(b) ||
+	    na >= json_array_size(b))
+		return 0;
+	for (i = 0; i < na; i++)
+		if (!json_equal(json_array_get(a, i), json_array_get(b, i)))
+			return 0;
+	return 1;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_col(const void *a, const void *b)
+{
+	const struct col *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+static int
+cmp_grant(const void *a, const void *b)
+{
+	const struct grant_row *x = a, *y = b;
+	int c = strcmp(x->principal, y->principal);
+
+	return c != 0 ? c : strcmp(x->path, y->path);
+}
+
+static void
+badge(FILE *f, int k, int inherited)
+{
+	fprintf(f, "<span class=\"b p-%s%s\">%s</span>", perm_names[k].name,
+	    inherited ? " inh" : "", perm_names[k].letter);
+}
+
+/* "read, write" of a JSON array, escaped. */
+static void
+esc_list(FILE *f, const json_t *arr)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (i > 0)
+			fputs(", ", f);
+		html_esc(f, json_is_string(v) ? json_string_value(v) : "?");
+	}
+}
+
+static void
+matrix_cell(FILE *f, const struct grant_row *g, size_t ng,
+    const char *principal, const struct col *c)
+{
+	int direct = 0, inh = 0, first = 1;
+	size_t i, k;
+
+	for (i = 0; i < ng; i++) {
+		if (strcmp(g[i].principal, principal) != 0)
+			continue;
+		if (strcmp(g[i].path, c->path) == 0)
+			direct |= g[i].perms;
+		else if (is_ancestor(g[i].parr, c->parr))
+			inh |= g[i].perms;
+	}
+	if ((direct | inh) == 0) {
+		fputs("<td class=\"none\">&middot;</td>", f);
+		return;
+	}
+	fputs("<td title=\"", f);
+	html_esc(f, principal);
+	fputs(" at ", f);
+	html_esc(f, c->path);
+	fputs(": ", f);
+	for (i = 0; i < ng; i++) {
+		if (strcmp(g[i].principal, principal) != 0 ||
+		    (strcmp(g[i].path, c->path) != 0 &&
+		    !is_ancestor(g[i].parr, c->parr)))
+			continue;
+		if (!first)
+			fputs("; ", f);
+		first = 0;
+		esc_list(f, json_object_get(g[i].e, "permissions"));
+		fputs(" via ", f);
+		esc_list(f, json_object_get(g[i].e, "groups"));
+		if (strcmp(g[i].path, c->path) != 0) {
+			fputs(" (inherited from ", f);
+			html_esc(f, g[i].path);
+			fputs(")", f);
+		}
+	}
+	fputs("\">", f);
+	for (k = 0; k < NPERM; k++)
+		if ((direct | inh) & perm_names[k].bit)
+			badge(f, (int)k, !(direct & perm_names[k].bit));
+	fputs("</td>", f);
+}
+
+static void
+section_matrix(FILE *f, const json_t *rep)
+{
+	const json_t *arr = json_object_get(rep, "access"), *e;
+	struct grant_row *g;
+	const char **pr;
+	struct col *cols;
+	size_t ng = 0, npr = 0, ncol = 0, i, j, k, shown_cols, shown_rows;
+
+	fputs("<section id=\"access\">\n<h2>Access matrix</h2>\n"
+	    "<p class=\"note\">Who can do what where: the node permissions "
+	    "each principal holds through its groups, at every path that has "
+	    "a grant.  A permission applies to the path and everything below "
+	    "it; an outlined badge is inherited from a path above.  Hover a "
+	    "cell for the groups.</p>\n", f);
+	if (json_array_size(arr) == 0) {
+		fputs("<div class=\"empty\">No principal holds a node "
+		    "permission.</div>\n</section>\n", f);
+		return;
+	}
+	g = xcalloc(json_array_size(arr) + 1, sizeof(*g));
+	pr = xcalloc(json_array_size(arr) + 1, sizeof(*pr));
+	cols = xcalloc(json_array_size(arr) + 1, sizeof(*cols));
+	json_array_foreach(arr, i, e) {
+		const char *p = report_str(e, "principal");
+		char *path = report_path(e, "path");
+
+		if (p == NULL || path == NULL ||
+		    !json_is_array(json_object_get(e, "path"))) {
+			free(path);
+			continue;
+		}
+		g[ng].e = e;
+		g[ng].principal = p;
+		g[ng].path = path;
+		g[ng].parr = json_object_get(e, "path");
+		g[ng].perms = perm_bits(json_object_get(e, "permissions"));
+		for (j = 0; j < npr && strcmp(pr[j], p) != 0; j++)
+			;
+		if (j == npr)
+			pr[npr++] = p;
+		for (j = 0; j < ncol && strcmp(cols[j].path, path) != 0; j++)
+			;
+		if (j == ncol) {
+			cols[ncol].path = path;
+			cols[ncol++].parr = g[ng].parr;
+		}
+		ng++;
+	}
+	qsort(pr, npr, sizeof(*pr), cmp_str);
+	qsort(cols, ncol, sizeof(*cols), cmp_col);
+	qsort(g, ng, sizeof(*g), cmp_grant);
+	shown_cols = ncol > MAX_MATRIX_COLS ? MAX_MATRIX_COLS : ncol;
+	shown_rows = npr > MAX_MATRIX_ROWS ? MAX_MATRIX_ROWS : npr;
+
+	fputs("<div class=\"badges\">", f);
+	for (k = 0; k < NPERM; k++) {
+		fputs("<span>", f);
+		badge(f, (int)k, 0);
+		fprintf(f, " %s</span>", perm_names[k].name);
+	}
+	fputs("<span>", f);
+	badge(f, 1, 1);
+	fputs(" inherited</span></div>\n", f);
+
+	fputs("<div class=\"tbl\"><table class=\"matrix\">\n<thead><tr>"
+	    "<th class=\"who\">Principal</th>", f);
+	for (j = 0; j < shown_cols; j++) {
+		fputs("<th class=\"col\" title=\"", f);
+		html_esc(f, cols[j].path);
+		fputs("\">", f);
+		html_esc_cut(f, cols[j].path, 24);
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (i = 0; i < shown_rows; i++) {
+		fputs("<tr><td class=\"who\">", f);
+		html_esc(f, pr[i]);
+		fputs("</td>", f);
+		for (j = 0; j < shown_cols; j++)
+			matrix_cell(f, g, ng, pr[i], &cols[j]);
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table></div>\n", f);
+	if (ncol > shown_cols || npr > shown_rows)
+		fprintf(f, "<p class=\"note\">Showing %zu of %zu paths and %zu "
+		    "of %zu principals; the list below has them all.</p>\n",
+		    shown_cols, ncol, shown_rows, npr);
+
+	fprintf(f, "<details%s><summary>Every grant, principal by principal "
+	    "(%zu)</summary>\n<div class=\"tbl\"><table>\n<thead><tr>"
+	    "<th>Principal</th><th>Path</th><th>Permissions</th>"
+	    "<th>Through groups</th></tr></thead>\n<tbody>\n",
+	    ncol > shown_cols || npr > shown_rows ? " open" : "", ng);
+	for (i = 0; i < ng; i++) {
+		fputs("<tr><td>", f);
+		html_esc(f, g[i].principal);
+		fputs("</td><td><span class=\"path\">", f);
+		html_esc(f, g[i].path);
+		fputs("</span></td><td>", f);
+		for (k = 0; k < NPERM; k++)
+			if (g[i].perms & perm_names[k].bit)
+				badge(f, (int)k, 0);
+		fputs("</td><td class=\"muted\">", f);
+		esc_list(f, json_object_get(g[i].e, "groups"));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table></div>\n</details>\n</section>\n", f);
+
+	for (i = 0; i < ng; i++)
+		free(g[i].path);
+	free(g);
+	free(pr);
+	free(cols);
+}
+
+int
+report_html(FILE *f, const json_t *rep, const struct report_meta *m)
+{
+	page_head(f, rep, m);
+	headline(f, rep, m);
+	section_days(f, rep);
+	section_access_counts(f, rep);
+	section_denied(f, rep);
+	section_stale(f, rep, m);
+	section_matrix(f, rep);
+	fputs("</main>\n<footer class=\"wrap\">Generated by <code>secret audit "
+	    "report</code> from the server's audit trail.  This page is "
+	    "self-contained: it loads nothing and runs no script.  Whether "
+	    "the trail itself is intact is answered by <code>secret audit "
+	    "verify</code>.</footer>\n</body>\n</html>\n", f);
+	return ferror(f) ? -1 : 0;
+}
