@@ -34,6 +34,7 @@
 #define AUDIT_BATCH_MAX	512
 #define SEAL_BATCH_MAX	2000
 #define SEAL_INTERVAL_MS 200
+#define SEAL_IDLE_MS	20
 
 struct audit_row {
 	char			*v[AUDIT_NPARAMS];
@@ -627,6 +628,19 @@ writer_main(void *arg)
 		while (q.head == NULL && q.nseal == 0 && !q.stop)
 			pthread_cond_wait(&q.work, &q.mu);
 		if (q.head == NULL) {
+			/* idle: seal, but only once no request arrived for a
+			 * moment, so no request ever waits behind a seal */
+			if (q.nseal > 0 && !q.stop) {
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += SEAL_IDLE_MS * 1000000L;
+				if (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&q.work, &q.mu, &until);
+				if (q.head != NULL)
+					continue;
+			}
 			if (q.nseal > 0) {
 				pthread_mutex_unlock(&q.mu);
 				seal_pending();

@@ -26,15 +26,32 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_PRINCIPAL_GROUPS] = { "principal_groups",
 	    "SELECT g.name FROM group_member m JOIN grp g ON g.id = m.group_id "
 	    "WHERE m.principal_id = $1 ORDER BY g.name" },
+	/* one walk down the path serves the permission check and the node */
 	[ST_NODE_PERMS] = { "node_perms",
-	    "SELECT sd_node_perms($1::bigint, $2::text[]), "
-	    "sd_node_id($2::text[])" },
+	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL "
+	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n "
+	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] "
+	    "WHERE w.depth < cardinality($2::text[])), "
+	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk "
+	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m "
+	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), "
+	    "target AS (SELECT id FROM walk "
+	    "WHERE depth = cardinality($2::text[])) "
+	    "SELECT perms.p, target.id FROM perms LEFT JOIN target ON true" },
 	[ST_GET] = { "get",
-	    "SELECT sd_node_perms($1::bigint, $2::text[]), n.id, "
-	    "v.version, v.deleted, v.key_id, v.nonce, v.ciphertext, "
-	    "sd_ts(v.created_at), v.created_by "
-	    "FROM (SELECT sd_node_id($2::text[]) AS id) x "
-	    "LEFT JOIN node n ON n.id = x.id "
+	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL "
+	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n "
+	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] "
+	    "WHERE w.depth < cardinality($2::text[])), "
+	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk "
+	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m "
+	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), "
+	    "target AS (SELECT id FROM walk "
+	    "WHERE depth = cardinality($2::text[])) "
+	    "SELECT perms.p, n.id, v.version, v.deleted, v.key_id, v.nonce, "
+	    "v.ciphertext, sd_ts(v.created_at), v.created_by "
+	    "FROM perms LEFT JOIN target ON true "
+	    "LEFT JOIN node n ON n.id = target.id "
 	    "LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = coalesce($3::integer, n.current_version)" },
 	[ST_NODE_LOCK] = { "node_lock",
