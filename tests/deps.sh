@@ -29,6 +29,8 @@ PACKAGES=(
 	coreutils               # timeout, install, mktemp
 	jq                      # JSON assertions in tests
 	python3                 # raw-socket protocol tests
+	chromium                # renders the HTML audit report (t_90_audit_report)
+	fonts-dejavu-core       # fonts for that rendering
 )
 
 # missing PKG...: print those of PKG... that are not installed (one dpkg-query).
