@@ -75,9 +75,10 @@ read_file(const char *path, char **text, size_t *len, char *err,
 	}
 	if (check_mode && st.st_uid != geteuid()) {
 		snprintf(err, errlen, "keyring %s: owned by uid %u, not by "
-		    "uid %u that secretd runs as; fix with \"chown %u %s\"",
-		    path, (unsigned)st.st_uid, (unsigned)geteuid(),
-		    (unsigned)geteuid(), path);
+		    "uid %u that secretd runs as; run secretd (also keygen "
+		    "and rekey) as the keyring's owner, or fix with "
+		    "\"chown %u %s\"", path, (unsigned)st.st_uid,
+		    (unsigned)geteuid(), (unsigned)geteuid(), path);
 		close(fd);
 		return -1;
 	}

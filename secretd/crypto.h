@@ -31,10 +31,12 @@ int	keyring_load(const char *path, struct keyring **out, char *err,
 	    size_t errlen);
 void	keyring_free(struct keyring *kr);
 
-/* Create a new keyring file holding key 1 (fails if it exists). */
+/* Create a new keyring file holding a kdf root and key 1 (fails if it
+ * exists). */
 int	keyring_create(const char *path, char *err, size_t errlen);
-/* Append a new key (highest id + 1) to the file, atomically; it becomes
- * the sealing key at the next start.  *new_id receives its id. */
+/* Append a new key (highest id + 1) to the file, atomically; a daemon
+ * seals with it once it reloads the keyring (SIGHUP or restart).
+ * *new_id receives its id. */
 int	keyring_add_key(const char *path, uint32_t *new_id, char *err,
 	    size_t errlen);
 
@@ -64,8 +66,8 @@ int	open_value(const struct keyring *kr, int64_t node_id, int32_t version,
 /*
  * Keyed BLAKE2b-256 of a value, for audit rows.  The audit keys are
  * derived with crypto_kdf (context "sdaudit1") from the keyring's
- * "audit" line, which key rotation leaves alone (or, lacking one, from
- * its first key): subkey 1 hashes values, subkey 2 MACs rows and seals.
+ * "kdf" line, which key rotation leaves alone (or, lacking one, from its
+ * lowest-id key): subkey 1 hashes values, subkey 2 MACs rows and seals.
  */
 void	audit_value_hash(const struct keyring *kr, const unsigned char *val,
 	    size_t len, unsigned char out[AUDIT_HASH_LEN]);

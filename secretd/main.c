@@ -47,8 +47,8 @@ usage(FILE *f)
 	    "  serve     run the daemon (default)\n"
 	    "  init      create the schema, the keyring and the first admin\n"
 	    "  migrate   apply pending schema migrations\n"
-	    "  keygen    add a new key to the keyring (seals new values after "
-	    "restart)\n"
+	    "  keygen    add a new key to the keyring (it seals new values "
+	    "after SIGHUP or a restart)\n"
 	    "  rekey     re-seal every stored value under the newest key\n");
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "crypto.h"
 #include "linereader.h"
 #include "log.h"
@@ -68,6 +69,20 @@ reload_keyring(struct server_ctx *ctx, struct keyring **old, int *nold)
 
 	if (keyring_load(ctx->cfg->keyring, &kr, err, sizeof(err)) != 0) {
 		log_error("keyring not reloaded: %s", err);
+		return;
+	}
+	/* never step back to an older sealing key, never drop a key in use */
+	if (keyring_current_id(kr) < keyring_current_id(ctx_keyring(ctx))) {
+		log_error("keyring not reloaded: its newest key %u is older than "
+		    "key %u in use", keyring_current_id(kr),
+		    keyring_current_id(ctx_keyring(ctx)));
+		keyring_free(kr);
+		return;
+	}
+	if (admin_startup_check(ctx->cfg, kr) != 0) {
+		log_error("keyring not reloaded: stored values need a key it "
+		    "lacks (see above); keeping the keyring in use");
+		keyring_free(kr);
 		return;
 	}
 	if (*nold >= MAX_OLD_KEYRINGS) {

@@ -149,7 +149,13 @@ done
 describe "start-up refuses a keyring owned by another user, naming the chown"
 install -m 0400 -o 65534 "$W/keyring" "$T/krnobody"
 expect_exit 1 "$BIN/secretd" -c "$(alt_conf "$T/krnobody")" serve
-expect_err_contains "keyring $T/krnobody: owned by uid 65534, not by uid 0 that secretd runs as; fix with \"chown 0 $T/krnobody\""
+expect_err_contains "keyring $T/krnobody: owned by uid 65534, not by uid 0 that secretd runs as; run secretd (also keygen and rekey) as the keyring's owner, or fix with \"chown 0 $T/krnobody\""
+describe "keygen refuses a keyring owned by another user and leaves it as it is"
+cp -p "$T/krnobody" "$T/krnobody.before"
+expect_exit 1 "$BIN/secretd" -c "$(alt_conf "$T/krnobody")" keygen
+expect_err_contains "owned by uid 65534, not by uid 0"
+expect_true cmp -s "$T/krnobody" "$T/krnobody.before"
+expect_true test ! -e "$T/krnobody.new"
 describe "start-up refuses a symbolic link as the keyring"
 ln -s "$W/keyring" "$T/krlink"
 expect_exit 1 "$BIN/secretd" -c "$(alt_conf "$T/krlink")" serve
@@ -432,7 +438,7 @@ slow_on
 rk=$!
 expect_true wait_for 60 grep -q "re-sealed under key $k3" "$T/rekey1.err"
 kill -KILL "$rk"
-wait "$rk"
+{ wait "$rk"; } 2>/dev/null    # (no "Killed" job notice)
 expect_eq "$?" 137 "rekey killed"
 slow_off
 n3=$(sql "SELECT count(*) FROM secret_version WHERE ciphertext IS NOT NULL AND key_id = $k3")

@@ -171,6 +171,39 @@ test_audit_hash_keyed(void **state)
 	keyring_free(kr);
 }
 
+/* Retiring a sealing key (removing its line) leaves the audit hash key
+ * alone: it comes from the kdf line, not from key 1. */
+static void
+test_audit_hash_survives_retirement(void **state)
+{
+	unsigned char a[AUDIT_HASH_LEN], b[AUDIT_HASH_LEN];
+	char err[256], path[160], line[256];
+	struct keyring *kr;
+	uint32_t newid;
+	FILE *in, *out;
+
+	(void)state;
+	assert_int_equal(keyring_load(ring, &kr, err, sizeof(err)), 0);
+	audit_value_hash(kr, (const unsigned char *)"x", 1, a);
+	keyring_free(kr);
+	assert_int_equal(keyring_add_key(ring, &newid, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/retired", dir);
+	assert_non_null(in = fopen(ring, "r"));
+	assert_non_null(out = fopen(path, "w"));
+	while (fgets(line, sizeof(line), in) != NULL)
+		if (strncmp(line, "1 ", 2) != 0)
+			fputs(line, out);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(keyring_load(path, &kr, err, sizeof(err)), 0);
+	assert_false(keyring_has(kr, 1));
+	audit_value_hash(kr, (const unsigned char *)"x", 1, b);
+	assert_memory_equal(a, b, AUDIT_HASH_LEN);
+	keyring_free(kr);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -180,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_seal_open_binding),
 		cmocka_unit_test(test_keygen_rotates),
 		cmocka_unit_test(test_audit_hash_keyed),
+		cmocka_unit_test(test_audit_hash_survives_retirement),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
