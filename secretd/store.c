@@ -16,6 +16,22 @@
 #define LIVE_VALUE \
 	"coalesce(v.version IS NOT NULL AND NOT v.deleted, false)"
 
+/*
+ * One walk down path $2 (an index lookup per level) for principal $1:
+ * "perms" is the union of its grants on the way, "target" the node at
+ * the end of the path (no row when it does not exist).
+ */
+#define PATH_WALK \
+	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL " \
+	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n " \
+	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] " \
+	    "WHERE w.depth < cardinality($2::text[])), " \
+	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk " \
+	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m " \
+	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), " \
+	    "target AS (SELECT id FROM walk " \
+	    "WHERE depth = cardinality($2::text[])) "
+
 const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_KEY_LOOKUP] = { "key_lookup",
 	    "SELECT p.id, p.name FROM principal_key k "
@@ -28,26 +44,10 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WHERE m.principal_id = $1 ORDER BY g.name" },
 	/* one walk down the path serves the permission check and the node */
 	[ST_NODE_PERMS] = { "node_perms",
-	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL "
-	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n "
-	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] "
-	    "WHERE w.depth < cardinality($2::text[])), "
-	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk "
-	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m "
-	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), "
-	    "target AS (SELECT id FROM walk "
-	    "WHERE depth = cardinality($2::text[])) "
+	    PATH_WALK
 	    "SELECT perms.p, target.id FROM perms LEFT JOIN target ON true" },
 	[ST_GET] = { "get",
-	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL "
-	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n "
-	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] "
-	    "WHERE w.depth < cardinality($2::text[])), "
-	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk "
-	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m "
-	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), "
-	    "target AS (SELECT id FROM walk "
-	    "WHERE depth = cardinality($2::text[])) "
+	    PATH_WALK
 	    "SELECT perms.p, n.id, v.version, v.deleted, v.key_id, v.nonce, "
 	    "v.ciphertext, sd_ts(v.created_at), v.created_by "
 	    "FROM perms LEFT JOIN target ON true "
