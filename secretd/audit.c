@@ -72,6 +72,8 @@ static struct {
 	pthread_t		 thread;
 	int			 running;
 	int			 stop;
+	int			 writing;	/* a batch is in flight */
+	int			 direct;	/* a request commits its own row */
 } q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.done = PTHREAD_COND_INITIALIZER };
 
@@ -300,6 +302,27 @@ audit_write(struct request *r, const char *action, int err)
 		    sd_err_code(e));
 	row_free(&row);
 	return e;
+}
+
+int
+audit_direct_begin(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&q.mu);
+	ok = q.running && q.head == NULL && !q.writing && !q.direct;
+	if (ok)
+		q.direct = 1;
+	pthread_mutex_unlock(&q.mu);
+	return ok;
+}
+
+void
+audit_direct_end(void)
+{
+	pthread_mutex_lock(&q.mu);
+	q.direct = 0;
+	pthread_mutex_unlock(&q.mu);
 }
 
 void
@@ -664,11 +687,13 @@ writer_main(void *arg)
 		if (q.head == NULL)
 			q.tail = NULL;
 		last->next = NULL;
+		q.writing = 1;
 		pthread_mutex_unlock(&q.mu);
 
 		e = write_batch(batch);
 
 		pthread_mutex_lock(&q.mu);
+		q.writing = 0;
 		for (row = batch; row != NULL; row = row->next) {
 			if (e == 0)
 				sealable_add(row->id, row->mac);

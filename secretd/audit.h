@@ -42,6 +42,16 @@ int	audit_submit(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
 
 /*
+ * A lone request may commit its own row (audit_write outside a
+ * transaction, then audit_committed) instead of handing it to the
+ * writer: audit_direct_begin returns 1 when the writer has nothing
+ * queued or in flight and no other request holds that right; the caller
+ * then calls audit_direct_end.  Under load rows keep being batched.
+ */
+int	audit_direct_begin(void);
+void	audit_direct_end(void);
+
+/*
  * Canonical content of a row, as MACed: each field as a 4-byte
  * big-endian length and its bytes (0xffffffff for NULL), in this order:
  * at (microseconds since the epoch, decimal), principal, fingerprint,

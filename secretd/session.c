@@ -224,11 +224,24 @@ run_action(const struct server_ctx *ctx, struct session *s,
 		if (e != 0)
 			db_rollback(r.db);
 	}
-	db_release(ctx->pool, r.db);
-	r.db = NULL;
 	if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
-	    (ae = audit_submit(&r, a->name, 0)) != 0)
-		e = audit_failed(&r, ae);	/* fail closed: no row, no value */
+	    r.n_extra == 0 && audit_direct_begin()) {
+		/* nobody to batch with: commit the row on our own connection
+		 * rather than hand it to the writer and back */
+		if ((ae = audit_write(&r, a->name, 0)) == 0)
+			audit_committed(&r);
+		audit_direct_end();
+		db_release(ctx->pool, r.db);
+		r.db = NULL;
+		if (ae != 0)
+			e = audit_failed(&r, ae);	/* fail closed */
+	} else {
+		db_release(ctx->pool, r.db);
+		r.db = NULL;
+		if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
+		    (ae = audit_submit(&r, a->name, 0)) != 0)
+			e = audit_failed(&r, ae);	/* fail closed */
+	}
 	/* the failure itself is recorded; audit_submit logs if not */
 	if (e != 0 && ((a->flags & A_AUDIT) || e == SD_EPERM ||
 	    e == SD_EUNAUTH) && audit_submit(&r, a->name, e) != 0)
