@@ -35,6 +35,7 @@
 #include "xmalloc.h"
 
 #include "client/cmd_edit.h"
+#include "client/cmd_secret.h"
 #include "client/input.h"
 #include "client/output.h"
 
@@ -624,7 +625,7 @@ edit_put(struct cli_ctx *ctx, const char *name, json_t *path,
     const unsigned char *val, size_t len, long long cas)
 {
 	const json_t *msg;
-	json_t *req, *resp, *v;
+	json_t *req, *resp;
 	int st, err;
 
 	req = json_pack("{s:s, s:O, s:I}", "action", "secret.put", "path",
@@ -650,14 +651,7 @@ edit_put(struct cli_ctx *ctx, const char *name, json_t *path,
 		json_decref(resp);
 		return st;
 	}
-	if (ctx->cfg->json)
-		return cli_emit_json(resp);
-	v = json_object_get(resp, "version");
-	if (json_is_integer(v))
-		cli_info(ctx->cfg, "version %lld",
-		    (long long)json_integer_value(v));
-	json_decref(resp);
-	return cli_flush_stdout();
+	return cli_print_version(ctx, resp);
 }
 
 int

@@ -127,6 +127,25 @@ cli_get(struct cli_ctx *ctx, const struct cli_args *a)
 	return st;
 }
 
+/*
+ * Finish a command that made a new version: the raw response with
+ * --json, else "version N" on a TTY.  Takes resp.
+ */
+int
+cli_print_version(struct cli_ctx *ctx, json_t *resp)
+{
+	json_t *v;
+
+	if (ctx->cfg->json)
+		return cli_emit_json(resp);
+	v = json_object_get(resp, "version");
+	if (json_is_integer(v))
+		cli_info(ctx->cfg, "version %lld",
+		    (long long)json_integer_value(v));
+	json_decref(resp);
+	return cli_flush_stdout();
+}
+
 int
 cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -136,7 +155,7 @@ cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 	const char *cass = cli_arg_last(a, OPT_CAS);
 	unsigned char *val = NULL;
 	long long cas = -1, glen = 0;
-	json_t *path, *req, *resp, *v;
+	json_t *path, *req, *resp;
 	size_t vlen = 0;
 	int st;
 
@@ -174,14 +193,7 @@ cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 	freezero(val, vlen);
 	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
-	if (ctx->cfg->json)
-		return cli_emit_json(resp);
-	v = json_object_get(resp, "version");
-	if (json_is_integer(v))
-		cli_info(ctx->cfg, "version %lld",
-		    (long long)json_integer_value(v));
-	json_decref(resp);
-	return cli_flush_stdout();
+	return cli_print_version(ctx, resp);
 }
 
 int
@@ -285,7 +297,7 @@ static int
 copy_version(struct cli_ctx *ctx, const struct cli_args *a,
     const char *action)
 {
-	json_t *path, *req, *resp, *v;
+	json_t *path, *req, *resp;
 	long long version;
 	int st;
 
@@ -298,14 +310,7 @@ copy_version(struct cli_ctx *ctx, const struct cli_args *a,
 	    "version", (json_int_t)version);
 	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
-	if (ctx->cfg->json)
-		return cli_emit_json(resp);
-	v = json_object_get(resp, "version");
-	if (json_is_integer(v))
-		cli_info(ctx->cfg, "version %lld",
-		    (long long)json_integer_value(v));
-	json_decref(resp);
-	return cli_flush_stdout();
+	return cli_print_version(ctx, resp);
 }
 
 int

@@ -16,4 +16,7 @@ int	cli_undelete(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_rollback(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_destroy(struct cli_ctx *ctx, const struct cli_args *a);
 
+/* The raw response with --json, else "version N" on a TTY; takes resp. */
+int	cli_print_version(struct cli_ctx *ctx, json_t *resp);
+
 #endif

@@ -203,17 +203,24 @@ proto_ok(const json_t *id)
 	return proto_reply(id, 1);
 }
 
-/* The field, NULL when absent; SD_EBADREQ in *r when obj is no object. */
-static json_t *
-field(const json_t *obj, const char *key, int *r, const char **why)
+/*
+ * The field in *v, NULL when absent and optional.  SD_EBADREQ when obj is
+ * no object or a required field is missing.
+ */
+static int
+field(const json_t *obj, const char *key, int required, json_t **v,
+    const char **why)
 {
-	*r = 0;
+	*v = NULL;
 	if (!json_is_object(obj)) {
 		SET_WHY(why, "not an object");
-		*r = SD_EBADREQ;
-		return NULL;
+		return SD_EBADREQ;
 	}
-	return json_object_get(obj, key);
+	if ((*v = json_object_get(obj, key)) == NULL && required) {
+		SET_WHY(why, why_field(key, "missing"));
+		return SD_EBADREQ;
+	}
+	return 0;
 }
 
 int
@@ -223,15 +230,8 @@ proto_get_string(const json_t *obj, const char *key, int required,
 	json_t *v;
 	int r;
 
-	v = field(obj, key, &r, why);
-	if (r != 0)
+	if ((r = field(obj, key, required, &v, why)) != 0 || v == NULL)
 		return r;
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		SET_WHY(why, why_field(key, "missing"));
-		return SD_EBADREQ;
-	}
 	if (!json_is_string(v)) {
 		SET_WHY(why, why_field(key, "must be a string"));
 		return SD_EBADREQ;
@@ -252,15 +252,8 @@ proto_get_int(const json_t *obj, const char *key, int required,
 	json_int_t n;
 	int r;
 
-	v = field(obj, key, &r, why);
-	if (r != 0)
+	if ((r = field(obj, key, required, &v, why)) != 0 || v == NULL)
 		return r;
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		SET_WHY(why, why_field(key, "missing"));
-		return SD_EBADREQ;
-	}
 	if (!json_is_integer(v)) {
 		SET_WHY(why, why_field(key, "must be an integer"));
 		return SD_EBADREQ;
@@ -281,15 +274,8 @@ proto_get_bool(const json_t *obj, const char *key, int required, int *out,
 	json_t *v;
 	int r;
 
-	v = field(obj, key, &r, why);
-	if (r != 0)
+	if ((r = field(obj, key, required, &v, why)) != 0 || v == NULL)
 		return r;
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		SET_WHY(why, why_field(key, "missing"));
-		return SD_EBADREQ;
-	}
 	if (!json_is_boolean(v)) {
 		SET_WHY(why, why_field(key, "must be a boolean"));
 		return SD_EBADREQ;
@@ -310,8 +296,7 @@ proto_get_value(const json_t *obj, size_t max, unsigned char **out,
 
 	*out = NULL;
 	*outlen = 0;
-	v = field(obj, "value", &r, why);
-	if (r != 0)
+	if ((r = field(obj, "value", 0, &v, why)) != 0)
 		return r;
 	b = json_object_get(obj, "value_base64");
 	if (v != NULL && b != NULL) {
