@@ -188,7 +188,8 @@ req_put_sealed(struct request *r, long long node, int version,
 	fmts[4] = 1;
 	v[5] = r->sess->principal;
 	v[6] = mbuf;
-	e = db_run_bin(r->db, ST_PUT_VERSION, 7, v, lens, fmts);
+	/* sent with the audit row and the COMMIT (db_queue copies) */
+	e = db_queue(r->db, ST_PUT_VERSION, 7, v, lens, fmts, NULL);
 	free(ct);
 	if (e == 0) {
 		audit_value_hash(kr, val, len, r->value_hash);

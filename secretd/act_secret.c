@@ -100,9 +100,9 @@ act_secret_put(struct request *r)
 {
 	unsigned char *val = NULL;
 	size_t len = 0;
-	long long cas = -1, node, dummy;
-	char *path;
-	const char *v[1];
+	long long cas = -1, node;
+	char *path, nbuf[16];
+	const char *v[3];
 	int e, perms, current, live;
 	PGresult *res;
 
@@ -113,24 +113,29 @@ act_secret_put(struct request *r)
 	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
 	    &r->why)) != 0)
 		return e;
-	if ((e = req_node_perms(r, &perms, &dummy)) != 0)
-		return e;
-	if (!acl_allows(perms, PERM_WRITE))
-		return denied(r, "write");
-	if ((e = proto_get_value(r->req, r->ctx->cfg->max_value_size, &val,
-	    &len, &r->why)) != 0)
-		return e;
-
+	/* check, create the path and lock its node: one statement that
+	 * changes nothing unless the caller may write here */
 	path = store_path_param(&r->path);
-	v[0] = path;
-	e = db_exec(r->db, ST_ENSURE_PATH, 1, v, NULL, NULL, &res);
+	snprintf(nbuf, sizeof(nbuf), "%d", PERM_WRITE);
+	v[0] = req_principal_param(r);
+	v[1] = path;
+	v[2] = nbuf;
+	e = db_exec(r->db, ST_PUT_PREPARE, 3, v, NULL, NULL, &res);
 	free(path);
 	if (e != 0)
-		goto out;
-	node = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		return e;
+	perms = atoi(PQgetvalue(res, 0, 0));
+	if (!acl_allows(perms, PERM_WRITE) || PQgetisnull(res, 0, 1)) {
+		PQclear(res);
+		return denied(r, "write");
+	}
+	node = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	current = atoi(PQgetvalue(res, 0, 2));
+	live = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	PQclear(res);
-	if ((e = req_lock_node(r, node, &current, &live)) != 0)
-		goto out;
+	if ((e = proto_get_value(r->req, r->ctx->cfg->max_value_size, &val,
+	    &len, &r->why)) != 0)
+		return e;	/* rolled back: the path is not created */
 	if (cas >= 0 && (cas == 0 ? live : cas != current)) {
 		e = req_fail(r, SD_ECONFLICT, "check-and-set failed: the "
 		    "current version is %d%s", current, live ? "" :

@@ -83,8 +83,9 @@ int	req_lock_node(struct request *r, long long node, int *current,
 int	req_open_value(struct request *r, long long node, int version,
 	    PGresult *res, int row, int col, unsigned char **pt,
 	    size_t *plen) SD_MUST_CHECK;
-/* Seal val as version of node, store it (pruning old versions), and
- * note the version and value hash for the audit row. */
+/* Seal val as version of node and queue its INSERT (pruning old
+ * versions), sent with the next statement or the COMMIT; note the
+ * version and value hash for the audit row. */
 int	req_put_sealed(struct request *r, long long node, int version,
 	    const unsigned char *val, size_t len) SD_MUST_CHECK;
 

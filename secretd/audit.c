@@ -45,6 +45,7 @@ struct audit_row {
 	int64_t			 id;		/* once inserted */
 	int			 done;
 	int			 err;
+	pthread_cond_t		*waiter;	/* signalled when done */
 	struct audit_row	*next;
 };
 
@@ -53,14 +54,9 @@ struct sealable {
 	unsigned char	 mac[AUDIT_HASH_LEN];
 };
 
-#define SEALED_RING	8192
-
 static struct {
 	pthread_mutex_t		 mu;
-	int64_t			 sealed_ring[SEALED_RING];	/* recent */
-	unsigned		 sealed_next;
 	pthread_cond_t		 work;
-	pthread_cond_t		 done;
 	struct audit_row	*head, *tail;
 	struct sealable		*seal;		/* committed, not yet sealed */
 	size_t			 nseal, capseal;
@@ -74,8 +70,7 @@ static struct {
 	int			 stop;
 	int			 writing;	/* a batch is in flight */
 	int			 direct;	/* a request commits its own row */
-} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER };
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
 
 /* ---------------------------------------------------------- canonical form */
 
@@ -257,21 +252,14 @@ row_free(struct audit_row *row)
 }
 
 /*
- * Queue committed rows for sealing; call with q.mu held.  A row can be
- * reported twice (found by the start-up scan and by its committer), so
- * rows already pending or recently sealed are skipped.
+ * Queue a committed row for sealing; call with q.mu held.  A row can be
+ * reported twice (found by the start-up scan and by its committer):
+ * seal_txn drops duplicates and rows the database has sealed already,
+ * so this stays O(1) in the request path.
  */
 static void
 sealable_add(int64_t id, const unsigned char *mac)
 {
-	size_t i;
-
-	for (i = 0; i < q.nseal; i++)
-		if (q.seal[i].id == id)
-			return;
-	for (i = 0; i < SEALED_RING; i++)
-		if (q.sealed_ring[i] == id)
-			return;
 	if (q.nseal == q.capseal) {
 		q.capseal = q.capseal ? q.capseal * 2 : 256;
 		q.seal = xreallocarray(q.seal, q.capseal, sizeof(*q.seal));
@@ -285,18 +273,16 @@ int
 audit_write(struct request *r, const char *action, int err)
 {
 	struct audit_row row;
-	PGresult *res;
 	int e;
 
 	row_build(&row, r, action, err);
-	e = db_exec(r->db, ST_AUDIT_INSERT, AUDIT_NPARAMS,
-	    (const char *const *)row.v, row.len, row.fmt, &res);
+	/* libpq copies the parameters into its buffer: row can go now */
+	e = db_queue(r->db, ST_AUDIT_INSERT, AUDIT_NPARAMS,
+	    (const char *const *)row.v, row.len, row.fmt, &r->audit_res);
 	if (e == 0) {
-		r->audit_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		memcpy(r->audit_mac, row.mac, AUDIT_HASH_LEN);
 		r->audit_mirror = row.mirror;
 		row.mirror = NULL;
-		PQclear(res);
 	} else
 		log_error("audit row for %s not written: %s", action,
 		    sd_err_code(e));
@@ -328,8 +314,11 @@ audit_direct_end(void)
 void
 audit_committed(struct request *r)
 {
-	if (r->audit_id == 0)
+	if (r->audit_res == NULL)
 		return;
+	r->audit_id = strtoll(PQgetvalue(r->audit_res, 0, 0), NULL, 10);
+	PQclear(r->audit_res);
+	r->audit_res = NULL;
 	if (r->audit_mirror != NULL) {
 		syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", r->audit_mirror);
 		free(r->audit_mirror);
@@ -345,6 +334,7 @@ audit_committed(struct request *r)
 int
 audit_submit(struct request *r, const char *action, int err)
 {
+	pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 	struct audit_row *rows;
 	struct request item;
 	int i, n = 1 + r->n_extra, e = 0;
@@ -367,6 +357,7 @@ audit_submit(struct request *r, const char *action, int err)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		rows[i].waiter = &done;
 		if (q.tail)
 			q.tail->next = &rows[i];
 		else
@@ -376,7 +367,7 @@ audit_submit(struct request *r, const char *action, int err)
 	pthread_cond_signal(&q.work);
 	for (i = 0; i < n; i++) {
 		while (!rows[i].done)
-			pthread_cond_wait(&q.done, &q.mu);
+			pthread_cond_wait(&done, &q.mu);
 		if (rows[i].err != 0 && e == 0)
 			e = rows[i].err;
 	}
@@ -388,6 +379,7 @@ audit_submit(struct request *r, const char *action, int err)
 		for (i = 0; i < n; i++)
 			mirror(&rows[i]);
 out:
+	pthread_cond_destroy(&done);
 	for (i = 0; i < n; i++)
 		row_free(&rows[i]);
 	free(rows);
@@ -522,6 +514,27 @@ ids_literal(const struct sealable *todo, size_t n)
 	return out;
 }
 
+static int
+sealable_cmp(const void *a, const void *b)
+{
+	const struct sealable *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sort by id and drop repeats; returns the new count. */
+static size_t
+sealable_unique(struct sealable *todo, size_t n)
+{
+	size_t i, m = 0;
+
+	qsort(todo, n, sizeof(*todo), sealable_cmp);
+	for (i = 0; i < n; i++)
+		if (m == 0 || todo[m - 1].id != todo[i].id)
+			todo[m++] = todo[i];
+	return m;
+}
+
 /*
  * Seal what has committed, in one transaction holding the chain's
  * advisory lock: read the head the database has now (another secretd on
@@ -529,7 +542,7 @@ ids_literal(const struct sealable *todo, size_t n)
  * extend the chain, commit.  On failure everything stays queued.
  */
 static int
-seal_txn(struct db *d, struct sealable *todo, size_t n, size_t *done)
+seal_txn(struct db *d, struct sealable *todo, size_t n)
 {
 	unsigned char hash[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN];
 	char *seqs, *ids, *hashes, *a, *h, *lit;
@@ -539,7 +552,7 @@ seal_txn(struct db *d, struct sealable *todo, size_t n, size_t *done)
 	size_t i, k, m = 0;
 	int e;
 
-	*done = 0;
+	n = sealable_unique(todo, n);
 	if ((e = db_begin(d)) != 0 || (e = db_run(d, ST_SEAL_LOCK, 0, NULL)) != 0 ||
 	    (e = seal_head(d, &seq, prev)) != 0)
 		return e;
@@ -594,10 +607,7 @@ seal_txn(struct db *d, struct sealable *todo, size_t n, size_t *done)
 		q.seal_seq = seq;
 		memcpy(q.seal_hash, prev, AUDIT_HASH_LEN);
 	}
-	for (i = 0; i < m; i++)
-		q.sealed_ring[q.sealed_next++ % SEALED_RING] = todo[i].id;
 	pthread_mutex_unlock(&q.mu);
-	*done = n;
 	return 0;
 }
 
@@ -606,7 +616,7 @@ seal_pending(void)
 {
 	struct sealable *todo;
 	struct db *d;
-	size_t n, done = 0;
+	size_t n;
 	int e;
 
 	if (db_acquire(q.pool, &d) != 0)
@@ -620,13 +630,14 @@ seal_pending(void)
 	todo = xcalloc(n ? n : 1, sizeof(*todo));
 	memcpy(todo, q.seal, n * sizeof(*todo));
 	pthread_mutex_unlock(&q.mu);
-	if (n > 0 && (e = seal_txn(d, todo, n, &done)) != 0) {
+	e = n > 0 ? seal_txn(d, todo, n) : SD_EINTERNAL;
+	if (n > 0 && e != 0) {
 		db_rollback(d);
 		log_warn("audit seals not written (%s); will retry",
 		    sd_err_code(e));
 	}
 	db_release(q.pool, d);
-	if (done > 0) {
+	if (e == 0) {
 		/* the first n queued entries are handled: drop them */
 		pthread_mutex_lock(&q.mu);
 		memmove(q.seal, q.seal + n, (q.nseal - n) * sizeof(*q.seal));
@@ -694,13 +705,16 @@ writer_main(void *arg)
 
 		pthread_mutex_lock(&q.mu);
 		q.writing = 0;
+		/* wake exactly the requests of this batch; a waiter cannot
+		 * return (and free its row) before q.mu is released */
 		for (row = batch; row != NULL; row = row->next) {
 			if (e == 0)
 				sealable_add(row->id, row->mac);
 			row->err = e;
 			row->done = 1;
+			if (row->next == NULL || row->next->waiter != row->waiter)
+				pthread_cond_signal(row->waiter);
 		}
-		pthread_cond_broadcast(&q.done);
 		/* under steady load the queue never empties: seal anyway */
 		if (q.head != NULL && q.nseal > 0 &&
 		    monotime_ms() - last_seal_ms >= SEAL_INTERVAL_MS) {

@@ -30,7 +30,9 @@ void	audit_writer_stop(void);
 /*
  * Record request r running action with outcome err (0 ok,
  * SD_EPERM/SD_EUNAUTH "denied", anything else "error").
- * audit_write inserts through r->db, in the caller's transaction; call
+ * audit_write queues the INSERT in r->db's transaction (db_begin first):
+ * it is sent with db_commit, in the same round trip, which fails with
+ * the INSERT's error (db_failed_stmt says ST_AUDIT_INSERT); call
  * audit_committed after the COMMIT succeeded.  audit_submit queues the
  * row(s) for the writer and waits until they are committed.  Both
  * return 0 or the database error.
@@ -42,8 +44,8 @@ int	audit_submit(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
 
 /*
- * A lone request may commit its own row (audit_write outside a
- * transaction, then audit_committed) instead of handing it to the
+ * A lone request may commit its own row (db_begin, audit_write,
+ * db_commit, audit_committed: one round trip) instead of handing it to the
  * writer: audit_direct_begin returns 1 when the writer has nothing
  * queued or in flight and no other request holds that right; the caller
  * then calls audit_direct_end.  Under load rows keep being batched.

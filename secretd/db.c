@@ -21,11 +21,25 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
 #define ACQUIRE_WAIT_S	10
+#define QUEUE_MAX	8
+
+/* A statement sent in pipeline mode whose result is not read yet. */
+struct queued {
+	int		 stmt;		/* DB_STMT_BEGIN/COMMIT or an index */
+	PGresult	**out;		/* where its result goes, or NULL */
+};
+
+#define DB_STMT_BEGIN	(-2)
+#define DB_STMT_COMMIT	(-3)
 
 struct db {
 	PGconn		*conn;
 	int		 busy;
 	int		 prepared;
+	int		 begin_pending;	/* BEGIN not sent yet */
+	int		 nqueued;	/* in pipeline mode when > 0 */
+	struct queued	 queue[QUEUE_MAX];
+	int		 failed_stmt;	/* of the last failed call, or -1 */
 	struct db_pool	*pool;
 };
 
@@ -217,11 +231,16 @@ db_release(struct db_pool *p, struct db *d)
 {
 	if (d == NULL)
 		return;
-	/* A connection left inside a transaction is not reusable. */
-	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
+	/* A connection left inside a transaction, or with statements in
+	 * flight, is not reusable. */
+	if (d->conn != NULL && (d->nqueued > 0 ||
+	    PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF ||
+	    PQtransactionStatus(d->conn) != PQTRANS_IDLE)) {
 		PQfinish(d->conn);
 		d->conn = NULL;
 	}
+	d->begin_pending = 0;
+	d->nqueued = 0;
 	pthread_mutex_lock(&p->mu);
 	d->busy = 0;
 	pthread_cond_signal(&p->cv);
@@ -248,6 +267,105 @@ result_error(struct db *d, PGresult *r, const char *what)
 	return SD_EINTERNAL;
 }
 
+static const char *
+stmt_name(const struct db *d, int stmt)
+{
+	return stmt == DB_STMT_BEGIN ? "BEGIN" : stmt == DB_STMT_COMMIT ?
+	    "COMMIT" : d->pool->stmts[stmt].name;
+}
+
+/* Send BEGIN if it is pending, entering pipeline mode. */
+static int
+pipeline_open(struct db *d)
+{
+	if (d->nqueued == 0 && PQenterPipelineMode(d->conn) != 1)
+		return result_error(d, NULL, "pipeline");
+	if (d->begin_pending) {
+		if (PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL,
+		    NULL, 0) != 1)
+			return result_error(d, NULL, "BEGIN");
+		d->queue[d->nqueued].stmt = DB_STMT_BEGIN;
+		d->queue[d->nqueued++].out = NULL;
+		d->begin_pending = 0;
+	}
+	return 0;
+}
+
+static int
+pipeline_send(struct db *d, int stmt, int n, const char *const *values,
+    const int *lengths, const int *formats, PGresult **out)
+{
+	int e, ok;
+
+	if ((e = pipeline_open(d)) != 0)
+		return e;
+	if (d->nqueued == QUEUE_MAX)
+		fatal("db: more than %d statements queued", QUEUE_MAX);
+	if (stmt == DB_STMT_COMMIT)
+		ok = PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL,
+		    NULL, 0);
+	else
+		ok = PQsendQueryPrepared(d->conn, d->pool->stmts[stmt].name, n,
+		    values, lengths, formats, 0);
+	if (ok != 1)
+		return result_error(d, NULL, stmt_name(d, stmt));
+	d->queue[d->nqueued].stmt = stmt;
+	d->queue[d->nqueued++].out = out;
+	return 0;
+}
+
+/*
+ * Send a Sync and read the result of every queued statement, in order.
+ * Returns 0, or the error of the first statement that failed (the rest
+ * were skipped by the server), recording which one in failed_stmt.
+ */
+static int
+pipeline_flush(struct db *d)
+{
+	ExecStatusType st;
+	PGresult *r;
+	int i, e = 0, sync = 0, n = d->nqueued;
+
+	if (PQpipelineSync(d->conn) != 1)
+		e = result_error(d, NULL, "pipeline sync");
+	for (i = 0; e == 0 && i < n; i++) {
+		if ((r = PQgetResult(d->conn)) == NULL) {
+			e = result_error(d, NULL, stmt_name(d,
+			    d->queue[i].stmt));
+			break;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (d->queue[i].out != NULL)
+				*d->queue[i].out = r;
+			else
+				PQclear(r);
+		} else {
+			e = result_error(d, r, stmt_name(d, d->queue[i].stmt));
+			d->failed_stmt = d->queue[i].stmt;
+			PQclear(r);
+		}
+		while ((r = PQgetResult(d->conn)) != NULL)	/* the NULL */
+			PQclear(r);
+	}
+	/* skip what an error aborted, up to and including the sync */
+	while (!sync && PQstatus(d->conn) == CONNECTION_OK &&
+	    (r = PQgetResult(d->conn)) != NULL) {
+		sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	d->nqueued = 0;
+	if (PQexitPipelineMode(d->conn) != 1 && e == 0)
+		e = result_error(d, NULL, "pipeline");
+	if (e != 0)	/* results delivered before the failure are void */
+		for (i = 0; i < n; i++)
+			if (d->queue[i].out != NULL && *d->queue[i].out != NULL) {
+				PQclear(*d->queue[i].out);
+				*d->queue[i].out = NULL;
+			}
+	return e;
+}
+
 int
 db_exec(struct db *d, int stmt, int n, const char *const *values,
     const int *lengths, const int *formats, PGresult **res)
@@ -258,15 +376,39 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 	int e;
 
 	*res = NULL;
+	d->failed_stmt = -1;
+	if (d->begin_pending || d->nqueued > 0) {
+		/* one round trip for BEGIN, the queue and this statement */
+		if ((e = pipeline_send(d, stmt, n, values, lengths, formats,
+		    res)) != 0)
+			return e;
+		return pipeline_flush(d);
+	}
 	r = PQexecPrepared(d->conn, s->name, n, values, lengths, formats, 0);
 	st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		*res = r;
 		return 0;
 	}
+	d->failed_stmt = stmt;
 	e = result_error(d, r, s->name);
 	PQclear(r);
 	return e;
+}
+
+int
+db_queue(struct db *d, int stmt, int n, const char *const *values,
+    const int *lengths, const int *formats, PGresult **res)
+{
+	if (res != NULL)
+		*res = NULL;
+	return pipeline_send(d, stmt, n, values, lengths, formats, res);
+}
+
+int
+db_failed_stmt(const struct db *d)
+{
+	return d->failed_stmt;
 }
 
 int
@@ -307,18 +449,36 @@ simple(struct db *d, const char *sql)
 int
 db_begin(struct db *d)
 {
-	return simple(d, "BEGIN");
+	/* sent with the first statement, saving a round trip */
+	d->begin_pending = 1;
+	return 0;
 }
 
 int
 db_commit(struct db *d)
 {
-	return simple(d, "COMMIT");
+	int e;
+
+	d->failed_stmt = -1;
+	if (d->begin_pending && d->nqueued == 0) {
+		d->begin_pending = 0;	/* nothing ran: nothing to commit */
+		return 0;
+	}
+	if (d->nqueued == 0)
+		return simple(d, "COMMIT");
+	/* the queued statements and COMMIT in one round trip */
+	if ((e = pipeline_send(d, DB_STMT_COMMIT, 0, NULL, NULL, NULL,
+	    NULL)) != 0)
+		return e;
+	return pipeline_flush(d);
 }
 
 void
 db_rollback(struct db *d)
 {
+	d->begin_pending = 0;
+	if (d->conn != NULL && d->nqueued > 0)
+		(void)pipeline_flush(d);
 	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		(void)simple(d, "ROLLBACK");
 }

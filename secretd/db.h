@@ -56,10 +56,27 @@ int	db_run(struct db *db, int stmt, int n, const char *const *values)
 int	db_run_bin(struct db *db, int stmt, int n, const char *const *values,
 	    const int *lengths, const int *formats) SD_MUST_CHECK;
 
+/*
+ * Send a statement without waiting for its result: it travels with the
+ * next db_exec or db_commit, in the same round trip, and that call reads
+ * its result (into *res if res is not NULL, else dropped) and fails with
+ * its error.  For statements inside a transaction whose outcome nothing
+ * depends on before the commit.  At most 8 are queued at a time.
+ */
+int	db_queue(struct db *db, int stmt, int n, const char *const *values,
+	    const int *lengths, const int *formats, PGresult **res)
+	    SD_MUST_CHECK;
+
+/* The statement whose error the last db_exec/db_commit returned, or -1
+ * (BEGIN, COMMIT and lost connections are -1 or negative too). */
+int	db_failed_stmt(const struct db *db);
+
 /* The connection of an acquired slot, for pipeline mode (audit.c). */
 PGconn	*db_conn(struct db *db);
 
-/* Transaction control. */
+/* Transaction control.  BEGIN is sent with the first statement that
+ * follows (one round trip less); a transaction in which nothing ran
+ * commits without a round trip.  db_commit sends what is queued. */
 int	db_begin(struct db *db) SD_MUST_CHECK;
 int	db_commit(struct db *db) SD_MUST_CHECK;
 void	db_rollback(struct db *db);

@@ -71,6 +71,7 @@ struct request {
 	json_t			*detail;	/* extra audit fields or NULL */
 	struct audit_extra	*extra;		/* one row per item of a batch */
 	int			 n_extra;
+	PGresult		*audit_res;	/* its INSERT's, once sent */
 	int64_t			 audit_id;	/* row written in this txn */
 	unsigned char		 audit_mac[AUDIT_HASH_LEN];
 	char			*audit_mirror;	/* syslog line after commit */

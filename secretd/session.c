@@ -216,20 +216,28 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	if (e == 0)
 		e = a->handler(&r);
 	if (a->flags & A_TXN) {
-		/* a change and its audit row commit together */
+		/* a change and its audit row commit together, the row's
+		 * INSERT sent with the COMMIT */
 		if (e == 0 && (ae = audit_write(&r, a->name, 0)) != 0)
 			e = audit_failed(&r, ae);
 		if (e == 0 && (e = db_commit(r.db)) == 0)
 			audit_committed(&r);
+		else if (e != 0 && db_failed_stmt(r.db) == ST_AUDIT_INSERT)
+			e = audit_failed(&r, e);
 		if (e != 0)
 			db_rollback(r.db);
 	}
 	if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
 	    r.n_extra == 0 && audit_direct_begin()) {
 		/* nobody to batch with: commit the row on our own connection
-		 * rather than hand it to the writer and back */
-		if ((ae = audit_write(&r, a->name, 0)) == 0)
+		 * (BEGIN, INSERT, COMMIT in one round trip) rather than hand
+		 * it to the writer and back */
+		if ((ae = db_begin(r.db)) == 0 &&
+		    (ae = audit_write(&r, a->name, 0)) == 0 &&
+		    (ae = db_commit(r.db)) == 0)
 			audit_committed(&r);
+		else
+			db_rollback(r.db);
 		audit_direct_end();
 		db_release(ctx->pool, r.db);
 		r.db = NULL;
@@ -263,6 +271,8 @@ done:
 		path_free(&r.extra[ae].path);
 	free(r.extra);
 	free(r.audit_mirror);
+	if (r.audit_res != NULL)
+		PQclear(r.audit_res);
 	sodium_memzero(r.value_hash, sizeof(r.value_hash));
 	return resp;
 }

@@ -115,6 +115,9 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WHERE s.node_id = $1 ORDER BY s.version DESC" },
 	[ST_ENSURE_PATH] = { "ensure_path",
 	    "SELECT sd_ensure_path($1::text[])" },
+	[ST_PUT_PREPARE] = { "put_prepare",
+	    "SELECT held, target, cur_version, is_live "
+	    "FROM sd_put_prepare($1::bigint, $2::text[], $3::integer)" },
 	[ST_ACL_GET] = { "acl_get",
 	    "SELECT r.depth, g.name, ng.perms FROM sd_resolve($1::text[]) r "
 	    "JOIN node_grant ng ON ng.node_id = r.id "
