@@ -125,9 +125,13 @@ act_secret_put(struct request *r)
 	if (e != 0)
 		return e;
 	perms = atoi(PQgetvalue(res, 0, 0));
-	if (!acl_allows(perms, PERM_WRITE) || PQgetisnull(res, 0, 1)) {
+	if (!acl_allows(perms, PERM_WRITE)) {
 		PQclear(res);
 		return denied(r, "write");
+	}
+	if (PQgetisnull(res, 0, 1)) {	/* removed under our feet */
+		PQclear(res);
+		return req_fail(r, SD_ENOTFOUND, "no such path");
 	}
 	node = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	current = atoi(PQgetvalue(res, 0, 2));

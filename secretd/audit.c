@@ -7,12 +7,13 @@
  * so they commit together or, on any error, none does and every waiter
  * gets the error.  This turns N concurrent reads' N commits into one.
  *
- * After each batch the writer seals what has committed since (its own
- * rows and those of change transactions, reported by audit_committed):
- * seal n = MAC(seal n-1 || row id || row MAC), inserted into audit_seal.
- * Only this thread writes seals, so the chain needs no lock.  Rows
- * committed but not sealed when the daemon stopped are sealed at the
- * next start.
+ * A second thread, the sealer, on a connection of its own, seals what
+ * has committed (the writer's rows and those of change transactions and
+ * lone reads, reported by audit_committed) shortly after:
+ * seal n = MAC(seal n-1 || row id || row MAC), inserted into audit_seal
+ * under an advisory lock that orders several daemons on one database.
+ * No request waits for a seal.  Rows committed but not sealed when the
+ * daemon stopped are sealed at the next start.
  */
 #include <pthread.h>
 #include <syslog.h>
@@ -33,8 +34,7 @@
 #define AUDIT_NPARAMS	15
 #define AUDIT_BATCH_MAX	512
 #define SEAL_BATCH_MAX	2000
-#define SEAL_INTERVAL_MS 200
-#define SEAL_IDLE_MS	20
+#define SEAL_DELAY_MS	50
 
 struct audit_row {
 	char			*v[AUDIT_NPARAMS];
@@ -56,7 +56,8 @@ struct sealable {
 
 static struct {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 work;
+	pthread_cond_t		 work;		/* rows queued, or stop */
+	pthread_cond_t		 seal_cv;	/* rows to seal, or stop */
 	struct audit_row	*head, *tail;
 	struct sealable		*seal;		/* committed, not yet sealed */
 	size_t			 nseal, capseal;
@@ -66,11 +67,13 @@ static struct {
 	struct db_pool		*pool;
 	const struct server_ctx	*ctx;
 	pthread_t		 thread;
+	pthread_t		 sealer;
 	int			 running;
 	int			 stop;
 	int			 writing;	/* a batch is in flight */
 	int			 direct;	/* a request commits its own row */
-} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+	.seal_cv = PTHREAD_COND_INITIALIZER };
 
 /* ---------------------------------------------------------- canonical form */
 
@@ -266,7 +269,8 @@ sealable_add(int64_t id, const unsigned char *mac)
 	}
 	q.seal[q.nseal].id = id;
 	memcpy(q.seal[q.nseal].mac, mac, AUDIT_HASH_LEN);
-	q.nseal++;
+	if (q.nseal++ == 0)
+		pthread_cond_signal(&q.seal_cv);
 }
 
 int
@@ -326,7 +330,6 @@ audit_committed(struct request *r)
 	}
 	pthread_mutex_lock(&q.mu);
 	sealable_add(r->audit_id, r->audit_mac);
-	pthread_cond_signal(&q.work);
 	pthread_mutex_unlock(&q.mu);
 	r->audit_id = 0;
 }
@@ -611,7 +614,8 @@ seal_txn(struct db *d, struct sealable *todo, size_t n)
 	return 0;
 }
 
-static void
+/* Seal up to SEAL_BATCH_MAX queued rows; 0 or the error. */
+static int
 seal_pending(void)
 {
 	struct sealable *todo;
@@ -619,25 +623,24 @@ seal_pending(void)
 	size_t n;
 	int e;
 
-	if (db_acquire(q.pool, &d) != 0)
-		return;
-	if (!q.seal_loaded && seal_load(d) != 0) {
+	if ((e = db_acquire(q.pool, &d)) != 0)
+		return e;
+	if (!q.seal_loaded && (e = seal_load(d)) != 0) {
 		db_release(q.pool, d);
-		return;
+		return e;
 	}
 	pthread_mutex_lock(&q.mu);
 	n = q.nseal < SEAL_BATCH_MAX ? q.nseal : SEAL_BATCH_MAX;
 	todo = xcalloc(n ? n : 1, sizeof(*todo));
 	memcpy(todo, q.seal, n * sizeof(*todo));
 	pthread_mutex_unlock(&q.mu);
-	e = n > 0 ? seal_txn(d, todo, n) : SD_EINTERNAL;
-	if (n > 0 && e != 0) {
+	if (n > 0 && (e = seal_txn(d, todo, n)) != 0) {
 		db_rollback(d);
 		log_warn("audit seals not written (%s); will retry",
 		    sd_err_code(e));
 	}
 	db_release(q.pool, d);
-	if (e == 0) {
+	if (n > 0 && e == 0) {
 		/* the first n queued entries are handled: drop them */
 		pthread_mutex_lock(&q.mu);
 		memmove(q.seal, q.seal + n, (q.nseal - n) * sizeof(*q.seal));
@@ -645,52 +648,23 @@ seal_pending(void)
 		pthread_mutex_unlock(&q.mu);
 	}
 	free(todo);
+	return e;
 }
 
 static void *
 writer_main(void *arg)
 {
-	long long last_seal_ms = 0;
 	struct audit_row *batch, *row, *last;
-	struct timespec until;
 	int n, e;
 
 	(void)arg;
 	log_set_tag("audit");
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (q.head == NULL && q.nseal == 0 && !q.stop)
+		while (q.head == NULL && !q.stop)
 			pthread_cond_wait(&q.work, &q.mu);
-		if (q.head == NULL) {
-			/* idle: seal, but only once no request arrived for a
-			 * moment, so no request ever waits behind a seal */
-			if (q.nseal > 0 && !q.stop) {
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_nsec += SEAL_IDLE_MS * 1000000L;
-				if (until.tv_nsec >= 1000000000L) {
-					until.tv_sec++;
-					until.tv_nsec -= 1000000000L;
-				}
-				pthread_cond_timedwait(&q.work, &q.mu, &until);
-				if (q.head != NULL)
-					continue;
-			}
-			if (q.nseal > 0) {
-				pthread_mutex_unlock(&q.mu);
-				seal_pending();
-				pthread_mutex_lock(&q.mu);
-				if (q.nseal > 0 && !q.stop) {
-					/* could not seal now: wait a little */
-					clock_gettime(CLOCK_REALTIME, &until);
-					until.tv_sec += 1;
-					pthread_cond_timedwait(&q.work, &q.mu,
-					    &until);
-				}
-			}
-			if (q.stop && (q.nseal == 0 || q.head == NULL))
-				break;
-			continue;
-		}
+		if (q.head == NULL)
+			break;		/* stopping, and nothing left */
 		batch = q.head;
 		for (n = 1, last = batch; last->next && n < AUDIT_BATCH_MAX; n++)
 			last = last->next;
@@ -715,14 +689,53 @@ writer_main(void *arg)
 			if (row->next == NULL || row->next->waiter != row->waiter)
 				pthread_cond_signal(row->waiter);
 		}
-		/* under steady load the queue never empties: seal anyway */
-		if (q.head != NULL && q.nseal > 0 &&
-		    monotime_ms() - last_seal_ms >= SEAL_INTERVAL_MS) {
+	}
+	pthread_mutex_unlock(&q.mu);
+	return NULL;
+}
+
+/* Wait on q.seal_cv (q.mu held) for up to ms milliseconds. */
+static void
+seal_wait_ms(long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&q.seal_cv, &q.mu, &until);
+}
+
+/*
+ * The sealer: a thread and a connection of its own, so that no request
+ * and no batch ever waits behind a seal.  Once rows are committed it
+ * lets SEAL_DELAY_MS pass (to seal many at once), then seals; after a
+ * failure it retries every second.  On stop it seals what is left.
+ */
+static void *
+sealer_main(void *arg)
+{
+	int e = 0;
+
+	(void)arg;
+	log_set_tag("audit-seal");
+	pthread_mutex_lock(&q.mu);
+	for (;;) {
+		while (q.nseal == 0 && !q.stop)
+			pthread_cond_wait(&q.seal_cv, &q.mu);
+		if (!q.stop)
+			seal_wait_ms(e != 0 ? 1000 : SEAL_DELAY_MS);
+		if (q.nseal > 0) {
 			pthread_mutex_unlock(&q.mu);
-			seal_pending();
-			last_seal_ms = monotime_ms();
+			e = seal_pending();
 			pthread_mutex_lock(&q.mu);
 		}
+		if (q.stop && (q.nseal == 0 || e != 0))
+			break;
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;
@@ -733,7 +746,8 @@ audit_writer_start(const char *conninfo, const struct server_ctx *ctx)
 {
 	struct db *d;
 
-	q.pool = db_pool_new(conninfo, 1, store_stmts, ST__COUNT);
+	/* one connection for the writer, one for the sealer */
+	q.pool = db_pool_new(conninfo, 2, store_stmts, ST__COUNT);
 	q.ctx = ctx;
 	q.stop = 0;
 	q.running = 1;
@@ -743,7 +757,8 @@ audit_writer_start(const char *conninfo, const struct server_ctx *ctx)
 			log_warn("audit seal chain not loaded yet; will retry");
 		db_release(q.pool, d);
 	}
-	if (pthread_create(&q.thread, NULL, writer_main, NULL) != 0)
+	if (pthread_create(&q.thread, NULL, writer_main, NULL) != 0 ||
+	    pthread_create(&q.sealer, NULL, sealer_main, NULL) != 0)
 		fatal("cannot start the audit writer");
 }
 
@@ -753,10 +768,12 @@ audit_writer_stop(void)
 	pthread_mutex_lock(&q.mu);
 	q.stop = 1;
 	pthread_cond_signal(&q.work);
+	pthread_cond_signal(&q.seal_cv);
 	pthread_mutex_unlock(&q.mu);
-	pthread_join(q.thread, NULL);
+	pthread_join(q.thread, NULL);	/* the last rows are committed */
+	pthread_join(q.sealer, NULL);
 	if (q.nseal > 0)
-		seal_pending();		/* a last try */
+		(void)seal_pending();	/* a last try */
 	pthread_mutex_lock(&q.mu);
 	q.running = 0;
 	pthread_mutex_unlock(&q.mu);

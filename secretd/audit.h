@@ -11,9 +11,9 @@
  * without its row (fail closed).
  *
  * Tamper evidence without a global lock: each row carries a MAC over its
- * canonical content, computed by the request's own thread; the writer
- * thread then chains committed rows into audit_seal in commit order, off
- * the request path.  A row never holds a value, a token or key material:
+ * canonical content, computed by the request's own thread; a sealer
+ * thread then chains committed rows into audit_seal, off the request
+ * path.  A row never holds a value, a token or key material:
  * values appear only as a keyed hash.
  */
 #ifndef SECRETD_AUDIT_H
@@ -23,7 +23,8 @@
 
 #include "request.h"
 
-/* Start / stop the audit writer (its own database connection). */
+/* Start / stop the audit writer and the sealer (a database connection
+ * each); stopping commits and seals what is queued. */
 void	audit_writer_start(const char *conninfo, const struct server_ctx *ctx);
 void	audit_writer_stop(void);
 
@@ -74,7 +75,7 @@ void	audit_canon_free(struct audit_canon *c);
 void	audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
 	    int64_t id, const unsigned char *mac, unsigned char *out);
 
-/* The last seal the writer committed (seq 0: none yet). */
+/* The last seal this daemon committed (seq 0: none yet). */
 void	audit_seal_head(int64_t *seq, unsigned char hash[AUDIT_HASH_LEN]);
 
 #endif

@@ -63,21 +63,27 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WITH ins AS (INSERT INTO secret_version "
 	    "(node_id, version, key_id, nonce, ciphertext, created_by) "
 	    "VALUES ($1, $2, $3, $4, $5, $6)), "
-	    "upd AS (UPDATE node SET current_version = $2 WHERE id = $1) "
+	    "old AS (SELECT pruned_to FROM node WHERE id = $1), "
+	    "upd AS (UPDATE node SET current_version = $2, pruned_to = "
+	    "greatest(pruned_to, $2::integer - $7::integer) WHERE id = $1) "
 	    "DELETE FROM secret_version WHERE node_id = $1 "
-	    "AND version <= $2::integer - $7::integer" },
+	    "AND version <= $2::integer - $7::integer "
+	    "AND version > (SELECT pruned_to FROM old)" },
 	[ST_TOMBSTONE] = { "tombstone",
 	    "WITH ins AS (INSERT INTO secret_version "
 	    "(node_id, version, deleted, created_by) "
 	    "VALUES ($1, $2, true, $3)), "
-	    "upd AS (UPDATE node SET current_version = $2 WHERE id = $1) "
+	    "old AS (SELECT pruned_to FROM node WHERE id = $1), "
+	    "upd AS (UPDATE node SET current_version = $2, pruned_to = "
+	    "greatest(pruned_to, $2::integer - $4::integer) WHERE id = $1) "
 	    "DELETE FROM secret_version WHERE node_id = $1 "
-	    "AND version <= $2::integer - $4::integer" },
+	    "AND version <= $2::integer - $4::integer "
+	    "AND version > (SELECT pruned_to FROM old)" },
 	[ST_DELETE_TREE] = { "delete_tree",
 	    "WITH RECURSIVE sub(id) AS (SELECT $1::bigint UNION ALL "
 	    "SELECT n.id FROM node n JOIN sub ON n.parent_id = sub.id), "
-	    "live AS (SELECT n.id, n.current_version + 1 AS version "
-	    "FROM node n JOIN sub ON sub.id = n.id "
+	    "live AS (SELECT n.id, n.current_version + 1 AS version, "
+	    "n.pruned_to FROM node n JOIN sub ON sub.id = n.id "
 	    "JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = n.current_version AND NOT v.deleted "
 	    "FOR UPDATE OF n), "
@@ -86,8 +92,10 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "SELECT id, version, true, $2 FROM live RETURNING node_id, version), "
 	    "pruned AS (DELETE FROM secret_version s USING live "
 	    "WHERE s.node_id = live.id "
-	    "AND s.version <= live.version - $3::integer) "
-	    "UPDATE node SET current_version = ins.version FROM ins "
+	    "AND s.version <= live.version - $3::integer "
+	    "AND s.version > live.pruned_to) "
+	    "UPDATE node SET current_version = ins.version, pruned_to = "
+	    "greatest(node.pruned_to, ins.version - $3::integer) FROM ins "
 	    "WHERE node.id = ins.node_id RETURNING node.id" },
 	[ST_LIST] = { "list",
 	    "SELECT ARRAY[c.name], " LIVE_VALUE ", "
