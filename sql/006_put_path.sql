@@ -16,14 +16,7 @@ CREATE FUNCTION sd_put_prepare(pr bigint, p text[], needed integer,
 LANGUAGE plpgsql AS $$
 BEGIN
 	-- one walk down the path: the permissions and the node, if it exists
-	WITH RECURSIVE walk(depth, id) AS (
-		SELECT 0, 1::bigint
-		UNION ALL
-		SELECT w.depth + 1, n.id
-		FROM walk w JOIN node n
-		  ON n.parent_id = w.id AND n.name = p[w.depth + 1]
-		WHERE w.depth < cardinality(p)
-	)
+	WITH walk AS MATERIALIZED (SELECT depth, id FROM sd_resolve(p))
 	SELECT coalesce((SELECT bit_or(g.perms) FROM walk
 			 JOIN node_grant g ON g.node_id = walk.id
 			 JOIN group_member m ON m.group_id = g.group_id
