@@ -400,7 +400,7 @@ write_batch(struct audit_row *rows)
 	struct db *d;
 	PGconn *c;
 	PGresult *res;
-	int e = 0;
+	int e = 0, n, sync;
 
 	if ((e = db_acquire(q.pool, &d)) != 0)
 		return e;
@@ -435,13 +435,14 @@ write_batch(struct audit_row *rows)
 		while ((res = PQgetResult(c)) != NULL)
 			PQclear(res);
 	}
-	/* drain up to and including the sync result */
-	while (PQstatus(c) == CONNECTION_OK && (res = PQgetResult(c)) != NULL) {
-		int sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-
+	/* drain what an error aborted (a result and a NULL each), up to
+	 * and including the sync result */
+	for (n = 0, sync = 0; !sync && n < 2 * AUDIT_BATCH_MAX + 2 &&
+	    PQstatus(c) == CONNECTION_OK; n++) {
+		if ((res = PQgetResult(c)) == NULL)
+			continue;
+		sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
 		PQclear(res);
-		if (sync)
-			break;
 	}
 	if (PQexitPipelineMode(c) != 1 && e == 0)
 		e = SD_EINTERNAL;

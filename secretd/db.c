@@ -348,9 +348,12 @@ pipeline_flush(struct db *d)
 		while ((r = PQgetResult(d->conn)) != NULL)	/* the NULL */
 			PQclear(r);
 	}
-	/* skip what an error aborted, up to and including the sync */
-	while (!sync && PQstatus(d->conn) == CONNECTION_OK &&
-	    (r = PQgetResult(d->conn)) != NULL) {
+	/* skip what an error aborted (a result and a NULL each), up to
+	 * and including the sync, so the connection can be used again */
+	for (i = 0; !sync && i < 2 * n + 2 &&
+	    PQstatus(d->conn) == CONNECTION_OK; i++) {
+		if ((r = PQgetResult(d->conn)) == NULL)
+			continue;
 		sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
 		PQclear(r);
 	}
