@@ -15,7 +15,9 @@
  * No request waits for a seal.  Rows committed but not sealed when the
  * daemon stopped are sealed at the next start.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +45,8 @@ struct audit_row {
 	unsigned char		 mac[AUDIT_HASH_LEN];
 	char			*mirror;	/* syslog line, or NULL */
 	int64_t			 id;		/* once inserted */
-	int			 done;
 	int			 err;
-	pthread_cond_t		*waiter;	/* signalled when done */
+	sem_t			*waiter;	/* posted once the row is done */
 	struct audit_row	*next;
 };
 
@@ -337,7 +338,7 @@ audit_committed(struct request *r)
 int
 audit_submit(struct request *r, const char *action, int err)
 {
-	pthread_cond_t done = PTHREAD_COND_INITIALIZER;
+	sem_t done;
 	struct audit_row *rows;
 	struct request item;
 	int i, n = 1 + r->n_extra, e = 0;
@@ -353,6 +354,7 @@ audit_submit(struct request *r, const char *action, int err)
 		item.detail = NULL;
 		row_build(&rows[i + 1], &item, action, r->extra[i].err);
 	}
+	sem_init(&done, 0, 0);
 	pthread_mutex_lock(&q.mu);
 	if (!q.running) {
 		pthread_mutex_unlock(&q.mu);
@@ -368,13 +370,15 @@ audit_submit(struct request *r, const char *action, int err)
 		q.tail = &rows[i];
 	}
 	pthread_cond_signal(&q.work);
-	for (i = 0; i < n; i++) {
-		while (!rows[i].done)
-			pthread_cond_wait(&done, &q.mu);
+	pthread_mutex_unlock(&q.mu);
+	/* one post per row, not under q.mu: a woken request does not then
+	 * queue for the lock the writer holds */
+	for (i = 0; i < n; i++)
+		while (sem_wait(&done) != 0 && errno == EINTR)
+			;
+	for (i = 0; i < n; i++)
 		if (rows[i].err != 0 && e == 0)
 			e = rows[i].err;
-	}
-	pthread_mutex_unlock(&q.mu);
 	if (e != 0)
 		log_error("audit row for %s not written: %s", action,
 		    sd_err_code(e));
@@ -382,7 +386,7 @@ audit_submit(struct request *r, const char *action, int err)
 		for (i = 0; i < n; i++)
 			mirror(&rows[i]);
 out:
-	pthread_cond_destroy(&done);
+	sem_destroy(&done);
 	for (i = 0; i < n; i++)
 		row_free(&rows[i]);
 	free(rows);
@@ -655,7 +659,7 @@ seal_pending(void)
 static void *
 writer_main(void *arg)
 {
-	struct audit_row *batch, *row, *last;
+	struct audit_row *batch, *row, *last, *next;
 	int n, e;
 
 	(void)arg;
@@ -680,16 +684,17 @@ writer_main(void *arg)
 
 		pthread_mutex_lock(&q.mu);
 		q.writing = 0;
-		/* wake exactly the requests of this batch; a waiter cannot
-		 * return (and free its row) before q.mu is released */
-		for (row = batch; row != NULL; row = row->next) {
-			if (e == 0)
-				sealable_add(row->id, row->mac);
+		for (row = batch; e == 0 && row != NULL; row = row->next)
+			sealable_add(row->id, row->mac);
+		pthread_mutex_unlock(&q.mu);
+		/* wake exactly the requests of this batch; once its last row
+		 * is posted a request frees its rows, so read next first */
+		for (row = batch; row != NULL; row = next) {
+			next = row->next;
 			row->err = e;
-			row->done = 1;
-			if (row->next == NULL || row->next->waiter != row->waiter)
-				pthread_cond_signal(row->waiter);
+			sem_post(row->waiter);
 		}
+		pthread_mutex_lock(&q.mu);
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;

@@ -31,6 +31,10 @@ struct queued {
 
 #define DB_STMT_BEGIN	(-2)
 #define DB_STMT_COMMIT	(-3)
+/* BEGIN and COMMIT are prepared too, so that they are not parsed anew
+ * on every transaction */
+#define STMT_BEGIN_NAME		"sd_begin"
+#define STMT_COMMIT_NAME	"sd_commit"
 
 struct db {
 	PGconn		*conn;
@@ -125,6 +129,7 @@ static int
 slot_connect(struct db *d)
 {
 	struct db_pool *p = d->pool;
+	const char *name;
 	char err[512];
 	PGresult *r;
 	int i;
@@ -138,11 +143,13 @@ slot_connect(struct db *d)
 		log_warn("%s", err);
 		return SD_EUNAVAIL;
 	}
-	for (i = 0; i < p->nstmts; i++) {
-		r = PQprepare(d->conn, p->stmts[i].name, p->stmts[i].sql, 0,
-		    NULL);
+	for (i = -2; i < p->nstmts; i++) {
+		name = i == -2 ? STMT_BEGIN_NAME : i == -1 ? STMT_COMMIT_NAME :
+		    p->stmts[i].name;
+		r = PQprepare(d->conn, name, i == -2 ? "BEGIN" :
+		    i == -1 ? "COMMIT" : p->stmts[i].sql, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			log_error("prepare %s: %s", p->stmts[i].name,
+			log_error("prepare %s: %s", name,
 			    PQresultErrorMessage(r));
 			int bad = PQstatus(d->conn) == CONNECTION_BAD;
 
@@ -281,8 +288,8 @@ pipeline_open(struct db *d)
 	if (d->nqueued == 0 && PQenterPipelineMode(d->conn) != 1)
 		return result_error(d, NULL, "pipeline");
 	if (d->begin_pending) {
-		if (PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL,
-		    NULL, 0) != 1)
+		if (PQsendQueryPrepared(d->conn, STMT_BEGIN_NAME, 0, NULL,
+		    NULL, NULL, 0) != 1)
 			return result_error(d, NULL, "BEGIN");
 		d->queue[d->nqueued].stmt = DB_STMT_BEGIN;
 		d->queue[d->nqueued++].out = NULL;
@@ -302,8 +309,8 @@ pipeline_send(struct db *d, int stmt, int n, const char *const *values,
 	if (d->nqueued == QUEUE_MAX)
 		fatal("db: more than %d statements queued", QUEUE_MAX);
 	if (stmt == DB_STMT_COMMIT)
-		ok = PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL,
-		    NULL, 0);
+		ok = PQsendQueryPrepared(d->conn, STMT_COMMIT_NAME, 0, NULL,
+		    NULL, NULL, 0);
 	else
 		ok = PQsendQueryPrepared(d->conn, d->pool->stmts[stmt].name, n,
 		    values, lengths, formats, 0);
@@ -406,6 +413,15 @@ db_queue(struct db *d, int stmt, int n, const char *const *values,
 	if (res != NULL)
 		*res = NULL;
 	return pipeline_send(d, stmt, n, values, lengths, formats, res);
+}
+
+int
+db_flush(struct db *d)
+{
+	d->failed_stmt = -1;
+	if (d->begin_pending)
+		fatal("db_flush inside a transaction");
+	return d->nqueued > 0 ? pipeline_flush(d) : 0;
 }
 
 int

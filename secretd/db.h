@@ -67,6 +67,12 @@ int	db_queue(struct db *db, int stmt, int n, const char *const *values,
 	    const int *lengths, const int *formats, PGresult **res)
 	    SD_MUST_CHECK;
 
+/*
+ * Outside a transaction: send what db_queue queued and read the results.
+ * The statements run as one implicit transaction, which commits when
+ * the last succeeds (or none of them takes effect).
+ */
+int	db_flush(struct db *db) SD_MUST_CHECK;
 /* The statement whose error the last db_exec/db_commit returned, or -1
  * (BEGIN, COMMIT and lost connections are -1 or negative too). */
 int	db_failed_stmt(const struct db *db);

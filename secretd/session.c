@@ -230,11 +230,10 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
 	    r.n_extra == 0 && audit_direct_begin()) {
 		/* nobody to batch with: commit the row on our own connection
-		 * (BEGIN, INSERT, COMMIT in one round trip) rather than hand
+		 * (the INSERT alone, which commits itself) rather than hand
 		 * it to the writer and back */
-		if ((ae = db_begin(r.db)) == 0 &&
-		    (ae = audit_write(&r, a->name, 0)) == 0 &&
-		    (ae = db_commit(r.db)) == 0)
+		if ((ae = audit_write(&r, a->name, 0)) == 0 &&
+		    (ae = db_flush(r.db)) == 0)
 			audit_committed(&r);
 		else
 			db_rollback(r.db);
