@@ -29,31 +29,22 @@ denied(struct request *r, const char *what)
 	return req_fail(r, SD_EPERM, "no %s access at this path", what);
 }
 
-int
-act_secret_get(struct request *r)
+/*
+ * secret.get in two halves: act_secret_get_read checks the request and
+ * names the one statement it needs, get_finish turns its result into the
+ * answer.  act_secret_get runs both on the request's own connection; under
+ * load the audit writer runs the statements of many gets in one round
+ * trip and finishes each there (audit_submit_read).
+ */
+static int
+get_finish(struct request *r, const struct deferred_read *rd, PGresult *res)
 {
-	long long want = 0;
-	char *path, vbuf[16];
-	const char *v[3];
+	long long want = rd->arg;
 	unsigned char *pt = NULL;
 	size_t plen = 0;
 	long long node;
 	int e, version;
-	PGresult *res;
 
-	if ((e = req_path(r, "path")) != 0 ||
-	    (e = proto_get_int(r->req, "version", 0, 1, INT_MAX, &want,
-	    &r->why)) != 0)
-		return e;
-	path = store_path_param(&r->path);
-	snprintf(vbuf, sizeof(vbuf), "%lld", want);
-	v[0] = req_principal_param(r);
-	v[1] = path;
-	v[2] = want > 0 ? vbuf : NULL;
-	e = db_exec(r->db, ST_GET, 3, v, NULL, NULL, &res);
-	free(path);
-	if (e != 0)
-		return e;
 	if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
 		PQclear(res);
 		return denied(r, "read");
@@ -93,6 +84,46 @@ act_secret_get(struct request *r)
 	    json_string(PQgetvalue(res, 0, 8)));
 	PQclear(res);
 	return 0;
+}
+
+int
+act_secret_get_read(struct request *r, struct deferred_read *rd)
+{
+	long long want = 0;
+	int e;
+
+	memset(rd, 0, sizeof(*rd));
+	if ((e = req_path(r, "path")) != 0 ||
+	    (e = proto_get_int(r->req, "version", 0, 1, INT_MAX, &want,
+	    &r->why)) != 0)
+		return e;
+	rd->stmt = ST_GET;
+	rd->n = 3;
+	rd->arg = want;
+	/* owned copies: another thread may send them */
+	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
+	rd->v[1] = rd->own[1] = store_path_param(&r->path);
+	if (want > 0) {
+		rd->own[2] = xmalloc(16);
+		snprintf(rd->own[2], 16, "%lld", want);
+		rd->v[2] = rd->own[2];
+	}
+	rd->finish = get_finish;
+	return 0;
+}
+
+int
+act_secret_get(struct request *r)
+{
+	struct deferred_read rd;
+	PGresult *res;
+	int e;
+
+	if ((e = act_secret_get_read(r, &rd)) == 0 &&
+	    (e = db_exec(r->db, rd.stmt, rd.n, rd.v, NULL, NULL, &res)) == 0)
+		e = rd.finish(r, &rd, res);
+	deferred_read_free(&rd);
+	return e;
 }
 
 int

@@ -37,6 +37,7 @@
 #define AUDIT_BATCH_MAX	512
 #define SEAL_BATCH_MAX	2000
 #define SEAL_DELAY_MS	50
+#define AUDIT_WRITERS	2	/* one batch's reads run while another commits */
 
 struct audit_row {
 	char			*v[AUDIT_NPARAMS];
@@ -48,6 +49,11 @@ struct audit_row {
 	int			 err;
 	sem_t			*waiter;	/* posted once the row is done */
 	struct audit_row	*next;
+	/* a row whose request's read the writer runs first (built then) */
+	struct deferred_read	*read;
+	struct request		*req;
+	const char		*action;
+	int			 read_err;	/* the request's outcome */
 };
 
 struct sealable {
@@ -67,11 +73,11 @@ static struct {
 	int			 seal_loaded;
 	struct db_pool		*pool;
 	const struct server_ctx	*ctx;
-	pthread_t		 thread;
+	pthread_t		 thread[AUDIT_WRITERS];
 	pthread_t		 sealer;
 	int			 running;
 	int			 stop;
-	int			 writing;	/* a batch is in flight */
+	int			 writing;	/* batches in flight */
 	int			 direct;	/* a request commits its own row */
 } q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.seal_cv = PTHREAD_COND_INITIALIZER };
@@ -184,6 +190,7 @@ mirror(struct audit_row *row)
 		syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", row->mirror);
 }
 
+/* Fill a zeroed row (its queue fields are left alone). */
 static void
 row_build(struct audit_row *row, struct request *r, const char *action,
     int err)
@@ -195,7 +202,6 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 	char buf[32];
 	int i;
 
-	memset(row, 0, sizeof(*row));
 	row->v[0] = dupnull(s->principal_id ? s->principal : NULL);
 	row->v[1] = dupnull(s->fingerprint[0] ? s->fingerprint : NULL);
 	row->v[2] = xstrdup(action);
@@ -277,7 +283,7 @@ sealable_add(int64_t id, const unsigned char *mac)
 int
 audit_write(struct request *r, const char *action, int err)
 {
-	struct audit_row row;
+	struct audit_row row = { 0 };
 	int e;
 
 	row_build(&row, r, action, err);
@@ -393,9 +399,127 @@ out:
 	return e;
 }
 
+int
+audit_submit_read(struct request *r, const char *action,
+    struct deferred_read *rd, int *audit_err)
+{
+	struct audit_row row = { 0 };
+	sem_t done;
+
+	*audit_err = 0;
+	sem_init(&done, 0, 0);
+	row.read = rd;
+	row.req = r;
+	row.action = action;
+	row.waiter = &done;
+	pthread_mutex_lock(&q.mu);
+	if (!q.running) {
+		pthread_mutex_unlock(&q.mu);
+		sem_destroy(&done);
+		*audit_err = SD_EINTERNAL;
+		return SD_EINTERNAL;
+	}
+	if (q.tail)
+		q.tail->next = &row;
+	else
+		q.head = &row;
+	q.tail = &row;
+	pthread_cond_signal(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	while (sem_wait(&done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&done);
+	if (row.err != 0) {
+		log_error("audit row for %s not written: %s", action,
+		    sd_err_code(row.err));
+		*audit_err = row.err;
+	} else
+		mirror(&row);
+	row_free(&row);
+	return row.read_err;
+}
+
 /* ------------------------------------------------------------ the writer */
 
-/* Commit a batch in one pipeline; 0 or an SD_E* code for all of it. */
+/* The next result of a read sent with a Sync of its own, and its Sync. */
+static PGresult *
+read_result(PGconn *c, int *err)
+{
+	PGresult *res = NULL, *r;
+	int i;
+
+	for (i = 0; i < 4 && PQstatus(c) == CONNECTION_OK; i++) {
+		if ((r = PQgetResult(c)) == NULL)
+			continue;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (res == NULL)
+			res = r;
+		else
+			PQclear(r);
+	}
+	*err = 0;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	if (res != NULL)
+		log_error("read: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	*err = PQstatus(c) == CONNECTION_OK ? SD_EINTERNAL : SD_EUNAVAIL;
+	return NULL;
+}
+
+/*
+ * The reads of a batch (rows with a deferred read), in one round trip:
+ * each statement in an implicit transaction of its own (a Sync after
+ * each, so that one failing does not abort the others).  Then each
+ * request is finished with its result and its row built.  A read that
+ * cannot run fails its request with the error (err != 0: the
+ * connection could not be had).
+ */
+static void
+run_reads(PGconn *c, struct audit_row *rows, int err)
+{
+	const struct db_stmt *st;
+	struct audit_row *row;
+	PGresult *res;
+	int e = err, sent = 0;
+
+	for (row = rows; row != NULL; row = row->next)
+		sent += row->read != NULL;
+	if (sent == 0)
+		return;
+	if (e == 0 && PQenterPipelineMode(c) != 1)
+		e = SD_EUNAVAIL;
+	for (row = rows; e == 0 && row != NULL; row = row->next) {
+		if (row->read == NULL)
+			continue;
+		st = &store_stmts[row->read->stmt];
+		if (PQsendQueryPrepared(c, st->name, row->read->n,
+		    row->read->v, NULL, NULL, 0) != 1 ||
+		    PQpipelineSync(c) != 1)
+			e = SD_EUNAVAIL;	/* the connection is dropped */
+	}
+	for (row = rows; row != NULL; row = row->next) {
+		if (row->read == NULL)
+			continue;
+		res = e == 0 ? read_result(c, &row->read_err) : NULL;
+		if (e != 0)
+			row->read_err = e;
+		if (res != NULL)
+			row->read_err = row->read->finish(row->req, row->read,
+			    res);
+		row_build(row, row->req, row->action, row->read_err);
+	}
+	if (e == 0 && PQexitPipelineMode(c) != 1)
+		log_error("read pipeline: %s", PQerrorMessage(c));
+}
+
+/*
+ * Run a batch's reads, then commit its rows in one pipeline; 0 or an
+ * SD_E* code for all of the rows.
+ */
 static int
 write_batch(struct audit_row *rows)
 {
@@ -406,9 +530,12 @@ write_batch(struct audit_row *rows)
 	PGresult *res;
 	int e = 0, n, sync;
 
-	if ((e = db_acquire(q.pool, &d)) != 0)
+	if ((e = db_acquire(q.pool, &d)) != 0) {
+		run_reads(NULL, rows, e);
 		return e;
+	}
 	c = db_conn(d);
+	run_reads(c, rows, 0);
 	if (PQenterPipelineMode(c) != 1) {
 		db_release(q.pool, d);
 		return SD_EINTERNAL;
@@ -677,13 +804,13 @@ writer_main(void *arg)
 		if (q.head == NULL)
 			q.tail = NULL;
 		last->next = NULL;
-		q.writing = 1;
+		q.writing++;
 		pthread_mutex_unlock(&q.mu);
 
 		e = write_batch(batch);
 
 		pthread_mutex_lock(&q.mu);
-		q.writing = 0;
+		q.writing--;
 		for (row = batch; e == 0 && row != NULL; row = row->next)
 			sealable_add(row->id, row->mac);
 		pthread_mutex_unlock(&q.mu);
@@ -751,9 +878,11 @@ void
 audit_writer_start(const char *conninfo, const struct server_ctx *ctx)
 {
 	struct db *d;
+	int i;
 
-	/* one connection for the writer, one for the sealer */
-	q.pool = db_pool_new(conninfo, 2, store_stmts, ST__COUNT);
+	/* a connection for each writer, one for the sealer */
+	q.pool = db_pool_new(conninfo, AUDIT_WRITERS + 1, store_stmts,
+	    ST__COUNT);
 	q.ctx = ctx;
 	q.stop = 0;
 	q.running = 1;
@@ -763,20 +892,25 @@ audit_writer_start(const char *conninfo, const struct server_ctx *ctx)
 			log_warn("audit seal chain not loaded yet; will retry");
 		db_release(q.pool, d);
 	}
-	if (pthread_create(&q.thread, NULL, writer_main, NULL) != 0 ||
-	    pthread_create(&q.sealer, NULL, sealer_main, NULL) != 0)
-		fatal("cannot start the audit writer");
+	for (i = 0; i < AUDIT_WRITERS; i++)
+		if (pthread_create(&q.thread[i], NULL, writer_main, NULL) != 0)
+			fatal("cannot start the audit writer");
+	if (pthread_create(&q.sealer, NULL, sealer_main, NULL) != 0)
+		fatal("cannot start the audit sealer");
 }
 
 void
 audit_writer_stop(void)
 {
+	int i;
+
 	pthread_mutex_lock(&q.mu);
 	q.stop = 1;
-	pthread_cond_signal(&q.work);
+	pthread_cond_broadcast(&q.work);
 	pthread_cond_signal(&q.seal_cv);
 	pthread_mutex_unlock(&q.mu);
-	pthread_join(q.thread, NULL);	/* the last rows are committed */
+	for (i = 0; i < AUDIT_WRITERS; i++)	/* the last rows commit */
+		pthread_join(q.thread[i], NULL);
 	pthread_join(q.sealer, NULL);
 	if (q.nseal > 0)
 		(void)seal_pending();	/* a last try */

@@ -45,6 +45,17 @@ int	audit_submit(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
 
 /*
+ * Run rd, the statement of a read handler's first half (struct
+ * deferred_read), in the writer's next batch: the reads of a batch go
+ * in one round trip, then each request is finished there (rd->finish)
+ * and its row (ok, denied or error, as finish says) committed with the
+ * batch's rows.  r's thread waits meanwhile.  Returns the handler's
+ * outcome; *audit_err is 0 or why the row could not be written (then
+ * nothing may be answered but an error).
+ */
+int	audit_submit_read(struct request *r, const char *action,
+	    struct deferred_read *rd, int *audit_err) SD_MUST_CHECK;
+/*
  * A lone request may commit its own row (db_begin, audit_write,
  * db_commit, audit_committed: one round trip) instead of handing it to the
  * writer: audit_direct_begin returns 1 when the writer has nothing

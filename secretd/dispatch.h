@@ -19,6 +19,9 @@ struct action {
 	int		(*handler)(struct request *r);
 	int		 gperm;		/* global permission needed, or 0 */
 	unsigned	 flags;
+	/* the handler's first half, for a read the audit writer may run
+	 * with others (struct deferred_read), or NULL */
+	int		(*read)(struct request *r, struct deferred_read *rd);
 };
 
 /* The row for name, or NULL. */

@@ -61,3 +61,13 @@ req_audit_item(struct request *r, const struct sd_path *path,
 	x->version = version;
 	x->err = err;
 }
+
+void
+deferred_read_free(struct deferred_read *rd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rd->own) / sizeof(rd->own[0]); i++)
+		free(rd->own[i]);
+	memset(rd, 0, sizeof(*rd));
+}

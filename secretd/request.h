@@ -77,6 +77,24 @@ struct request {
 	char			*audit_mirror;	/* syslog line after commit */
 };
 
+/*
+ * The one statement a read handler needs, named by its first half so
+ * that it can run elsewhere: on the request's connection, or in the
+ * audit writer's next batch with the reads of other requests
+ * (audit_submit_read).  finish, the handler's second half, turns the
+ * result into the answer (or an SD_E* code) and PQclear()s it.
+ */
+struct deferred_read {
+	int		 stmt;
+	int		 n;
+	const char	*v[4];		/* parameters, into own[] */
+	char		*own[4];
+	long long	 arg;		/* for finish (get: the version asked) */
+	int		(*finish)(struct request *r,
+			    const struct deferred_read *rd, PGresult *res);
+};
+void	deferred_read_free(struct deferred_read *rd);
+
 /* Set a formatted error message; returns err for "return req_fail(...)". */
 int	req_fail(struct request *r, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

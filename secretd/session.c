@@ -186,6 +186,101 @@ audit_failed(struct request *r, int err)
 	return err == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
 }
 
+/*
+ * Run the handler on a connection of the request's own: a change in its
+ * transaction with its audit row; a read, then its row, committed on
+ * that connection when the request is alone (lone: the caller holds
+ * audit_direct_begin's right, or this asks for it), else by the writer.
+ */
+static int
+run_here(const struct server_ctx *ctx, struct request *r,
+    const struct action *a, int lone)
+{
+	int e, ae;
+
+	if ((e = db_acquire(ctx->pool, &r->db)) != 0) {
+		r->why = "database unavailable, retry later";
+		if (lone)
+			audit_direct_end();
+		return e;
+	}
+	if (r->sess->enrol_only && !(a->flags & A_ENROL_OK))
+		e = req_fail(r, SD_EUNAUTH, "enrol-only session: only enrol "
+		    "is allowed");
+	else if (a->flags & A_TXN)
+		e = db_begin(r->db);
+	if (e == 0 && a->gperm != 0)
+		e = check_global(r, a->gperm);
+	if (e == 0)
+		e = a->handler(r);
+	if (a->flags & A_TXN) {
+		/* a change and its audit row commit together, the row's
+		 * INSERT sent with the COMMIT */
+		if (e == 0 && (ae = audit_write(r, a->name, 0)) != 0)
+			e = audit_failed(r, ae);
+		if (e == 0 && (e = db_commit(r->db)) == 0)
+			audit_committed(r);
+		else if (e != 0 && db_failed_stmt(r->db) == ST_AUDIT_INSERT)
+			e = audit_failed(r, e);
+		if (e != 0)
+			db_rollback(r->db);
+	}
+	if (!lone && e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
+	    r->n_extra == 0)
+		lone = audit_direct_begin();
+	if (lone && e == 0) {
+		/* nobody to batch with: commit the row on our own connection
+		 * (the INSERT alone, which commits itself) rather than hand
+		 * it to the writer and back */
+		if ((ae = audit_write(r, a->name, 0)) == 0 &&
+		    (ae = db_flush(r->db)) == 0)
+			audit_committed(r);
+		else
+			db_rollback(r->db);
+		db_release(ctx->pool, r->db);
+		r->db = NULL;
+		if (ae != 0)
+			e = audit_failed(r, ae);	/* fail closed */
+	} else {
+		db_release(ctx->pool, r->db);
+		r->db = NULL;
+		if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
+		    (ae = audit_submit(r, a->name, 0)) != 0)
+			e = audit_failed(r, ae);	/* fail closed */
+	}
+	if (lone)
+		audit_direct_end();
+	/* the failure itself is recorded; audit_submit logs if not */
+	if (e != 0 && ((a->flags & A_AUDIT) || e == SD_EPERM ||
+	    e == SD_EUNAUTH) && audit_submit(r, a->name, e) != 0)
+		log_warn("failed %s not audited", a->name);
+	return e;
+}
+
+/*
+ * A read with a deferred half, under load: its statement, its answer
+ * and its audit row all go through the writer's next batch
+ * (audit_submit_read), which writes the row whatever the outcome.
+ */
+static int
+run_in_batch(struct request *r, const struct action *a)
+{
+	struct deferred_read rd;
+	int e, ae, written = 0;
+
+	if ((e = a->read(r, &rd)) == 0) {
+		e = audit_submit_read(r, a->name, &rd, &ae);
+		if (ae != 0)
+			e = audit_failed(r, ae);	/* fail closed */
+		written = ae == 0;
+	}
+	deferred_read_free(&rd);
+	/* a request refused before its read has no row yet */
+	if (!written && audit_submit(r, a->name, e) != 0)
+		log_warn("failed %s not audited", a->name);
+	return e;
+}
+
 /* Run one action; returns the response object. */
 static json_t *
 run_action(const struct server_ctx *ctx, struct session *s,
@@ -195,67 +290,18 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	    .version = -1 };
 	const json_t *id = json_object_get(req, "id");
 	json_t *resp;
-	int e, ae;
+	int e, lone = 0;
 
 	/* id and ok first, so a reader of the wire sees them first */
 	r.resp = json_object();
 	if (id != NULL)
 		json_object_set(r.resp, "id", (json_t *)id);
 	json_object_set_new(r.resp, "ok", json_true());
-	if ((e = db_acquire(ctx->pool, &r.db)) != 0) {
-		r.why = "database unavailable, retry later";
-		goto done;
-	}
-	if (s->enrol_only && !(a->flags & A_ENROL_OK))
-		e = req_fail(&r, SD_EUNAUTH, "enrol-only session: only enrol "
-		    "is allowed");
-	else if (a->flags & A_TXN)
-		e = db_begin(r.db);
-	if (e == 0 && a->gperm != 0)
-		e = check_global(&r, a->gperm);
-	if (e == 0)
-		e = a->handler(&r);
-	if (a->flags & A_TXN) {
-		/* a change and its audit row commit together, the row's
-		 * INSERT sent with the COMMIT */
-		if (e == 0 && (ae = audit_write(&r, a->name, 0)) != 0)
-			e = audit_failed(&r, ae);
-		if (e == 0 && (e = db_commit(r.db)) == 0)
-			audit_committed(&r);
-		else if (e != 0 && db_failed_stmt(r.db) == ST_AUDIT_INSERT)
-			e = audit_failed(&r, e);
-		if (e != 0)
-			db_rollback(r.db);
-	}
-	if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
-	    r.n_extra == 0 && audit_direct_begin()) {
-		/* nobody to batch with: commit the row on our own connection
-		 * (the INSERT alone, which commits itself) rather than hand
-		 * it to the writer and back */
-		if ((ae = audit_write(&r, a->name, 0)) == 0 &&
-		    (ae = db_flush(r.db)) == 0)
-			audit_committed(&r);
-		else
-			db_rollback(r.db);
-		audit_direct_end();
-		db_release(ctx->pool, r.db);
-		r.db = NULL;
-		if (ae != 0)
-			e = audit_failed(&r, ae);	/* fail closed */
-	} else {
-		db_release(ctx->pool, r.db);
-		r.db = NULL;
-		if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
-		    (ae = audit_submit(&r, a->name, 0)) != 0)
-			e = audit_failed(&r, ae);	/* fail closed */
-	}
-	/* the failure itself is recorded; audit_submit logs if not */
-	if (e != 0 && ((a->flags & A_AUDIT) || e == SD_EPERM ||
-	    e == SD_EUNAUTH) && audit_submit(&r, a->name, e) != 0)
-		log_warn("failed %s not audited", a->name);
-done:
-	if (r.db != NULL)
-		db_release(ctx->pool, r.db);
+	if (a->read != NULL && !s->enrol_only && a->gperm == 0 &&
+	    !(lone = audit_direct_begin()))
+		e = run_in_batch(&r, a);
+	else
+		e = run_here(ctx, &r, a, lone);
 	if (e != 0) {
 		if (r.why == NULL)
 			r.why = e == SD_EUNAVAIL ? "database unavailable, "
@@ -266,8 +312,8 @@ done:
 		resp = r.resp;
 	path_free(&r.path);
 	json_decref(r.detail);
-	for (ae = 0; ae < r.n_extra; ae++)
-		path_free(&r.extra[ae].path);
+	for (e = 0; e < r.n_extra; e++)
+		path_free(&r.extra[e].path);
 	free(r.extra);
 	free(r.audit_mirror);
 	if (r.audit_res != NULL)

@@ -56,4 +56,62 @@ wait
 n1=$(sql "SELECT count(*) FROM audit_log WHERE action = 'secret.get' AND path = '{audit,k}' AND result = 'ok'")
 expect_eq "$((n1 - n0))" 10 "ten rows for ten gets"
 
+describe "gets under load: read, answered and audited in the writer's batch"
+# While audit_log is locked, the first get to arrive commits its row on
+# its own connection (the lone path) and waits for the lock, holding that
+# path; every get arriving meanwhile goes to the audit writer, which runs
+# their reads together, finishes each and waits for the lock with their
+# rows.  The answers and rows must be those of gets run one by one.
+expect_exit 0 run_in "one" secret put audit/b
+expect_exit 0 run_in "two" secret put audit/b
+rows() { sql "SELECT count(*) FROM audit_log WHERE action = 'secret.get' AND path = '$1' AND $2"; }
+ok2=$(rows '{audit,b}' "result = 'ok' AND version = 2")
+ok1=$(rows '{audit,b}' "result = 'ok' AND version = 1")
+nf=$(rows '{audit,nope}' "result = 'error' AND error_code = 'not_found'")
+hold_audit_lock() {
+	psql -X -q -c "BEGIN; LOCK TABLE audit_log IN EXCLUSIVE MODE; SELECT pg_sleep($1); COMMIT;" >/dev/null 2>&1 &
+	sleep 0.5
+}
+get_bg() { # get_bg NAME ARGS...: run secret get in the background into $W/tmp/NAME.{out,rc}
+	local name=$1
+	shift
+	{ secret get "$@" >"$W/tmp/$name.out" 2>&1; echo $? >"$W/tmp/$name.rc"; } &
+}
+hold_audit_lock 4
+get_bg lone audit/b
+sleep 0.5
+for i in 1 2 3 4 5 6; do get_bg cur$i audit/b; done
+for i in 1 2 3; do get_bg old$i audit/b --version 1; done
+for i in 1 2; do get_bg none$i audit/nope; done
+wait
+for f in lone cur1 cur2 cur3 cur4 cur5 cur6; do
+	expect_eq "$(cat "$W/tmp/$f.rc") $(cat "$W/tmp/$f.out")" "0 two" "$f: the current value"
+done
+for f in old1 old2 old3; do
+	expect_eq "$(cat "$W/tmp/$f.rc") $(cat "$W/tmp/$f.out")" "0 one" "$f: version 1"
+done
+for f in none1 none2; do
+	expect_eq "$(cat "$W/tmp/$f.rc")" 5 "$f: exit 5"
+	expect_contains "$(cat "$W/tmp/$f.out")" "secret: not_found:" "$f: not_found"
+done
+expect_eq "$(rows '{audit,b}' "result = 'ok' AND version = 2")" "$((ok2 + 7))" "a row per get of the current version"
+expect_eq "$(rows '{audit,b}' "result = 'ok' AND version = 1")" "$((ok1 + 3))" "a row per get of version 1"
+expect_eq "$(rows '{audit,nope}' "result = 'error' AND error_code = 'not_found'")" "$((nf + 2))" "a row per get of a missing path"
+
+describe "gets under load fail closed: no value leaves without its row"
+sql "REVOKE INSERT ON audit_log FROM secretd_runtime" || die "revoke failed"
+hold_audit_lock 3
+get_bg lone audit/b
+sleep 0.5
+for i in 1 2 3 4; do get_bg cur$i audit/b; done
+wait
+sql "GRANT INSERT ON audit_log TO secretd_runtime" || die "grant failed"
+for f in lone cur1 cur2 cur3 cur4; do
+	expect_eq "$(cat "$W/tmp/$f.rc")" 1 "$f: exit 1"
+	expect_eq "$(cat "$W/tmp/$f.out")" "secret: internal: the audit trail cannot be written" "$f: no value, the reason"
+done
+expect_eq "$(rows '{audit,b}' "result = 'ok' AND version = 2")" "$((ok2 + 7))" "no row for them"
+expect_exit 0 secret get audit/b
+expect_out_exact two
+
 done_testing
