@@ -418,6 +418,7 @@ if [ "$SCALE" = 1 ]; then
 	printf '{"action":"secret.put","path":["fleet","a03","b04","db-password"],"value":"%s"}\n' "$VALUE" >"$W/tmp/scale.ndjson"
 	sock_run "$W/tmp/scale.ndjson" || fatal "scale: put"
 	NODES_SMALL=$(psqlq -c "SELECT count(*) FROM node")
+	psqlq -c "CHECKPOINT" >/dev/null
 	RD=(-S "$SOCK" -k "$W/keys/reader.pub" -v "$VALUE_SIZE" -p fleet/a03/b04/db-password)
 	for ((rep = 1; rep <= REPS; rep++)); do
 		lg_best_lat small1 secretd-get "${RD[@]}" -c 1 -d "$SECS"
@@ -490,6 +491,9 @@ if [ "$SCALE" = 1 ]; then
 		VACUUM ANALYZE group_member;
 		VACUUM ANALYZE node_grant;
 	SQL
+	# write the new rows out now, so that the measurement does not share
+	# the disk with their write-back (the small store had a checkpoint too)
+	psqlq -c "CHECKPOINT" >/dev/null
 	POP_SECS=$((SECONDS - t0))
 	read -r NODES_BIG PRINCIPALS_BIG GROUPS_BIG GRANTS_BIG MEMBERS_BIG VERSIONS_BIG < <(psqlq -F ' ' -c "SELECT
 		(SELECT count(*) FROM node), (SELECT count(*) FROM principal), (SELECT count(*) FROM grp),
