@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
@@ -44,6 +45,7 @@ struct db {
 	int		 nqueued;	/* in pipeline mode when > 0 */
 	struct queued	 queue[QUEUE_MAX];
 	int		 failed_stmt;	/* of the last failed call, or -1 */
+	int		 spin_us;	/* db_spin, until released */
 	struct db_pool	*pool;
 };
 
@@ -248,6 +250,7 @@ db_release(struct db_pool *p, struct db *d)
 	}
 	d->begin_pending = 0;
 	d->nqueued = 0;
+	d->spin_us = 0;
 	pthread_mutex_lock(&p->mu);
 	d->busy = 0;
 	pthread_cond_signal(&p->cv);
@@ -279,6 +282,47 @@ stmt_name(const struct db *d, int stmt)
 {
 	return stmt == DB_STMT_BEGIN ? "BEGIN" : stmt == DB_STMT_COMMIT ?
 	    "COMMIT" : d->pool->stmts[stmt].name;
+}
+
+static int spin_allowed;
+static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
+
+static void
+spin_init(void)
+{
+	/* with one CPU the spinning thread would hold the CPU the server
+	 * needs to answer */
+	spin_allowed = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+void
+db_spin(struct db *d, int us)
+{
+	pthread_once(&spin_once, spin_init);
+	d->spin_us = spin_allowed ? us : 0;
+}
+
+/*
+ * Before PQgetResult sleeps in poll(): when db_spin asked for it, read
+ * what the server has sent, without sleeping, until a result is
+ * complete or d->spin_us have passed.
+ */
+static void
+wait_spinning(struct db *d)
+{
+	struct timespec t0, t;
+	long long us;
+
+	if (d->spin_us <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (PQisBusy(d->conn) && PQconsumeInput(d->conn) == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		us = (long long)(t.tv_sec - t0.tv_sec) * 1000000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000;
+		if (us >= d->spin_us)
+			break;
+	}
 }
 
 /* Send BEGIN if it is pending, entering pipeline mode. */
@@ -335,6 +379,8 @@ pipeline_flush(struct db *d)
 
 	if (PQpipelineSync(d->conn) != 1)
 		e = result_error(d, NULL, "pipeline sync");
+	else
+		wait_spinning(d);
 	for (i = 0; e == 0 && i < n; i++) {
 		if ((r = PQgetResult(d->conn)) == NULL) {
 			e = result_error(d, NULL, stmt_name(d,
@@ -381,7 +427,7 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
     const int *lengths, const int *formats, PGresult **res)
 {
 	const struct db_stmt *s = &d->pool->stmts[stmt];
-	PGresult *r;
+	PGresult *r, *extra;
 	ExecStatusType st;
 	int e;
 
@@ -394,7 +440,15 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 			return e;
 		return pipeline_flush(d);
 	}
-	r = PQexecPrepared(d->conn, s->name, n, values, lengths, formats, 0);
+	if (PQsendQueryPrepared(d->conn, s->name, n, values, lengths,
+	    formats, 0) != 1) {
+		d->failed_stmt = stmt;
+		return result_error(d, NULL, s->name);
+	}
+	wait_spinning(d);
+	r = PQgetResult(d->conn);
+	while ((extra = PQgetResult(d->conn)) != NULL)	/* up to the NULL */
+		PQclear(extra);
 	st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		*res = r;

@@ -77,6 +77,13 @@ int	db_flush(struct db *db) SD_MUST_CHECK;
  * (BEGIN, COMMIT and lost connections are -1 or negative too). */
 int	db_failed_stmt(const struct db *db);
 
+/*
+ * Until db_release: wait for each result by reading the socket without
+ * sleeping for up to us microseconds, then sleep as usual.  For a
+ * request alone in the daemon, where the wakeup after a sleep costs more
+ * than the wait (docs/performance.md); never on a single CPU.
+ */
+void	db_spin(struct db *db, int us);
 /* The connection of an acquired slot, for pipeline mode (audit.c). */
 PGconn	*db_conn(struct db *db);
 
