@@ -1,11 +1,16 @@
 /*
- * audit.c - building audit rows, the audit writer thread, and sealing.
+ * audit.c - building audit rows, the audit writer threads, and sealing.
  *
- * The writer takes every row queued since its last commit (up to
+ * A writer takes every row queued since its last commit (up to
  * AUDIT_BATCH_MAX), sends one prepared INSERT per row in libpq pipeline
  * mode, and ends with one Sync: the rows form one implicit transaction,
  * so they commit together or, on any error, none does and every waiter
  * gets the error.  This turns N concurrent reads' N commits into one.
+ * A row may come with its request's read (audit_submit_read): the writer
+ * then first sends the reads of its batch, in one round trip, finishes
+ * those requests with their results and builds their rows.  There are
+ * AUDIT_WRITERS writers, each with a connection, so that one batch's
+ * reads run while another batch waits for its commit.
  *
  * A second thread, the sealer, on a connection of its own, seals what
  * has committed (the writer's rows and those of change transactions and
@@ -484,11 +489,11 @@ run_reads(PGconn *c, struct audit_row *rows, int err)
 	const struct db_stmt *st;
 	struct audit_row *row;
 	PGresult *res;
-	int e = err, sent = 0;
+	int e = err, nreads = 0;
 
 	for (row = rows; row != NULL; row = row->next)
-		sent += row->read != NULL;
-	if (sent == 0)
+		nreads += row->read != NULL;
+	if (nreads == 0)
 		return;
 	if (e == 0 && PQenterPipelineMode(c) != 1)
 		e = SD_EUNAVAIL;

@@ -4,14 +4,15 @@
  * One row per audited request.  A change writes its row inside its own
  * transaction (audit_write, then audit_committed after COMMIT), so the
  * action and its row commit together or not at all.  Everything else
- * (reads, and failures after their rollback) hands its row to the audit
+ * (reads, and failures after their rollback) hands its row to an audit
  * writer (audit_submit), a thread that commits the rows of concurrent
- * requests together: one pipeline, one commit per batch.  The caller
+ * requests together: one pipeline, one commit per batch; under load a
+ * get hands over its read as well (audit_submit_read).  The caller
  * waits for that commit before it answers, so no value leaves the daemon
  * without its row (fail closed).
  *
  * Tamper evidence without a global lock: each row carries a MAC over its
- * canonical content, computed by the request's own thread; a sealer
+ * canonical content, computed by the thread that built it; a sealer
  * thread then chains committed rows into audit_seal, off the request
  * path.  A row never holds a value, a token or key material:
  * values appear only as a keyed hash.
@@ -56,8 +57,8 @@ int	audit_submit(struct request *r, const char *action, int err)
 int	audit_submit_read(struct request *r, const char *action,
 	    struct deferred_read *rd, int *audit_err) SD_MUST_CHECK;
 /*
- * A lone request may commit its own row (db_begin, audit_write,
- * db_commit, audit_committed: one round trip) instead of handing it to the
+ * A lone request may commit its own row (audit_write, db_flush,
+ * audit_committed: one round trip) instead of handing it to the
  * writer: audit_direct_begin returns 1 when the writer has nothing
  * queued or in flight and no other request holds that right; the caller
  * then calls audit_direct_end.  Under load rows keep being batched.
