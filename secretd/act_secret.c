@@ -126,48 +126,21 @@ act_secret_get(struct request *r)
 	return e;
 }
 
-int
-act_secret_put(struct request *r)
+/*
+ * secret.put in two halves as well.  Its first statement, put_lock,
+ * checks write permission, walks the path and locks the node, all or
+ * nothing.  put_write does the rest once the node is locked: the value,
+ * the check-and-set, sealing, and queueing the new version (sent with
+ * the audit row and the COMMIT).
+ */
+static int
+put_write(struct request *r, long long cas, long long node, int current,
+    int live)
 {
 	unsigned char *val = NULL;
 	size_t len = 0;
-	long long cas = -1, node;
-	char *path, nbuf[16];
-	const char *v[3];
-	int e, perms, current, live;
-	PGresult *res;
+	int e;
 
-	if ((e = req_path(r, "path")) != 0)
-		return e;
-	if (r->path.n == 0)
-		return req_fail(r, SD_EBADREQ, "the root cannot hold a value");
-	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
-	    &r->why)) != 0)
-		return e;
-	/* check, create the path and lock its node: one statement that
-	 * changes nothing unless the caller may write here */
-	path = store_path_param(&r->path);
-	snprintf(nbuf, sizeof(nbuf), "%d", PERM_WRITE);
-	v[0] = req_principal_param(r);
-	v[1] = path;
-	v[2] = nbuf;
-	e = db_exec(r->db, ST_PUT_PREPARE, 3, v, NULL, NULL, &res);
-	free(path);
-	if (e != 0)
-		return e;
-	perms = atoi(PQgetvalue(res, 0, 0));
-	if (!acl_allows(perms, PERM_WRITE)) {
-		PQclear(res);
-		return denied(r, "write");
-	}
-	if (PQgetisnull(res, 0, 1)) {	/* removed under our feet */
-		PQclear(res);
-		return req_fail(r, SD_ENOTFOUND, "no such path");
-	}
-	node = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	current = atoi(PQgetvalue(res, 0, 2));
-	live = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	PQclear(res);
 	if ((e = proto_get_value(r->req, r->ctx->cfg->max_value_size, &val,
 	    &len, &r->why)) != 0)
 		return e;	/* rolled back: the path is not created */
@@ -183,6 +156,114 @@ act_secret_put(struct request *r)
 	json_object_set_new(r->resp, "version", json_integer(current + 1));
 out:
 	freezero(val, len);
+	return e;
+}
+
+/*
+ * put_lock's row: 0 with the node locked; DEFER_ALONE when the path
+ * must be created first or was removed (*node left 0), or when the row
+ * must be read again (stale: a writer committed while we waited for the
+ * lock; *node set); else an error.
+ */
+static int
+put_lock_row(struct request *r, PGresult *res, long long *node,
+    int *current, int *live)
+{
+	int e = DEFER_ALONE;
+
+	if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_WRITE))
+		e = denied(r, "write");
+	else if (!PQgetisnull(res, 0, 2)) {
+		*node = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		*current = atoi(PQgetvalue(res, 0, 3));
+		*live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+		if (strcmp(PQgetvalue(res, 0, 5), "t") != 0)
+			e = 0;	/* else stale */
+	}
+	PQclear(res);
+	return e;
+}
+
+/* The batched second half (write_batch.c). */
+static int
+put_finish(struct request *r, const struct deferred_read *rd,
+    PGresult *res)
+{
+	long long node = 0;
+	int e, current = 0, live = 0;
+
+	if ((e = put_lock_row(r, res, &node, &current, &live)) != 0)
+		return e;
+	return put_write(r, rd->arg, node, current, live);
+}
+
+int
+act_secret_put_lock(struct request *r, struct deferred_read *rd)
+{
+	long long cas = -1;
+	int e;
+
+	memset(rd, 0, sizeof(*rd));
+	if ((e = req_path(r, "path")) != 0)
+		return e;
+	if (r->path.n == 0)
+		return req_fail(r, SD_EBADREQ, "the root cannot hold a value");
+	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
+	    &r->why)) != 0)
+		return e;
+	rd->stmt = ST_PUT_LOCK;
+	rd->n = 3;
+	rd->arg = cas;
+	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
+	rd->v[1] = rd->own[1] = store_path_param(&r->path);
+	rd->own[2] = xmalloc(16);
+	snprintf(rd->own[2], 16, "%d", PERM_WRITE);
+	rd->v[2] = rd->own[2];
+	rd->finish = put_finish;
+	return 0;
+}
+
+/*
+ * Alone: put_lock, and when the path is missing, sd_ensure_path and
+ * put_lock again; a put that waited behind another writer reads its row
+ * again, lock in hand.  Nothing is created or locked unless the caller
+ * may write here.
+ */
+int
+act_secret_put(struct request *r)
+{
+	struct deferred_read rd;
+	long long node = 0;
+	int e, try, exists, created = 0, current = 0, live = 0;
+	PGresult *res;
+
+	if ((e = act_secret_put_lock(r, &rd)) != 0)
+		goto out;
+	for (try = 0;; try++) {
+		if ((e = db_exec(r->db, rd.stmt, rd.n, rd.v, NULL, NULL,
+		    &res)) != 0)
+			goto out;
+		exists = !PQgetisnull(res, 0, 1);
+		node = 0;
+		if ((e = put_lock_row(r, res, &node, &current, &live)) !=
+		    DEFER_ALONE)
+			break;
+		if (node != 0 && try < 2)
+			continue;	/* stale: read again, lock in hand */
+		if (exists || created || try == 2) {
+			e = req_fail(r, SD_ENOTFOUND, "no such path");
+			break;		/* removed under our feet */
+		}
+		if ((e = db_exec(r->db, ST_ENSURE_PATH, 1, &rd.v[1], NULL,
+		    NULL, &res)) != 0)
+			goto out;
+		PQclear(res);
+		created = 1;
+	}
+	if (e == 0)
+		e = put_write(r, rd.arg, node, current, live);
+out:
+	deferred_read_free(&rd);
 	return e;
 }
 

@@ -21,6 +21,7 @@ int	act_whoami(struct request *r);
 int	act_secret_get(struct request *r);
 int	act_secret_get_read(struct request *r, struct deferred_read *rd);
 int	act_secret_put(struct request *r);
+int	act_secret_put_lock(struct request *r, struct deferred_read *rd);
 int	act_secret_list(struct request *r);
 int	act_secret_history(struct request *r);
 int	act_secret_delete(struct request *r);

@@ -22,7 +22,7 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
 #define ACQUIRE_WAIT_S	10
-#define QUEUE_MAX	8
+#define QUEUE_MAX	72	/* a write batch: 32 puts, 2 statements each */
 
 /* A statement sent in pipeline mode whose result is not read yet. */
 struct queued {

@@ -68,9 +68,10 @@ int	db_queue(struct db *db, int stmt, int n, const char *const *values,
 	    SD_MUST_CHECK;
 
 /*
- * Outside a transaction: send what db_queue queued and read the results.
- * The statements run as one implicit transaction, which commits when
- * the last succeeds (or none of them takes effect).
+ * Send what db_queue queued and read the results.  Outside a transaction
+ * the statements run as one implicit transaction, which commits when the
+ * last succeeds (or none of them takes effect); after db_begin they run
+ * in that transaction, which stays open.
  */
 int	db_flush(struct db *db) SD_MUST_CHECK;
 /* The statement whose error the last db_exec/db_commit returned, or -1

@@ -19,9 +19,10 @@ struct action {
 	int		(*handler)(struct request *r);
 	int		 gperm;		/* global permission needed, or 0 */
 	unsigned	 flags;
-	/* the handler's first half, for a read the audit writer may run
-	 * with others (struct deferred_read), or NULL */
-	int		(*read)(struct request *r, struct deferred_read *rd);
+	/* the handler's first half, whose statement may run in a batch
+	 * with others' (struct deferred_read), or NULL: a read's in the
+	 * audit writer's, a change's (A_TXN) in the write batcher's */
+	int		(*defer)(struct request *r, struct deferred_read *rd);
 };
 
 /* The row for name, or NULL. */

@@ -29,6 +29,7 @@
 #include "request.h"
 #include "server.h"
 #include "store.h"
+#include "write_batch.h"
 #include "xmalloc.h"
 
 static void
@@ -88,7 +89,9 @@ serve(const struct config *cfg, int detach)
 	if (cfg->audit_syslog)
 		openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	audit_writer_start(cfg->database, &ctx);
+	write_batch_start(cfg->database);
 	r = server_run(&ctx);
+	write_batch_stop();
 	audit_writer_stop();
 	db_pool_free(ctx.pool);
 	keyring_free((struct keyring *)ctx.kr);

@@ -78,11 +78,13 @@ struct request {
 };
 
 /*
- * The one statement a read handler needs, named by its first half so
- * that it can run elsewhere: on the request's connection, or in the
- * audit writer's next batch with the reads of other requests
- * (audit_submit_read).  finish, the handler's second half, turns the
- * result into the answer (or an SD_E* code) and PQclear()s it.
+ * The first statement of a handler, named by its first half so that it
+ * can run elsewhere: on the request's connection, or in a batch with
+ * those of other requests.  A read's is its one statement, which the
+ * audit writer batches (audit_submit_read); a put's locks the node it
+ * changes, in the write batcher's transaction (write_batch.c).  finish,
+ * the handler's second half, turns the result into the answer (or an
+ * SD_E* code, or DEFER_ALONE) and PQclear()s it.
  */
 struct deferred_read {
 	int		 stmt;
@@ -94,6 +96,9 @@ struct deferred_read {
 			    const struct deferred_read *rd, PGresult *res);
 };
 void	deferred_read_free(struct deferred_read *rd);
+
+/* From finish: nothing was done; run the request again, alone. */
+#define DEFER_ALONE	(-1)
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */
 int	req_fail(struct request *r, int err, const char *fmt, ...)

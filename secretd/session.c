@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "session.h"
 #include "store.h"
+#include "write_batch.h"
 #include "xmalloc.h"
 
 #define REQUEST_ID_MAX	128
@@ -280,7 +281,7 @@ run_in_batch(struct request *r, const struct action *a)
 	struct deferred_read rd;
 	int e, ae, written = 0;
 
-	if ((e = a->read(r, &rd)) == 0) {
+	if ((e = a->defer(r, &rd)) == 0) {
 		e = audit_submit_read(r, a->name, &rd, &ae);
 		if (ae != 0)
 			e = audit_failed(r, ae);	/* fail closed */
@@ -291,6 +292,51 @@ run_in_batch(struct request *r, const struct action *a)
 	if (!written && audit_submit(r, a->name, e) != 0)
 		log_warn("failed %s not audited", a->name);
 	return e;
+}
+
+/* A fresh response, id and ok first so a reader of the wire sees them
+ * first. */
+static json_t *
+response_new(const json_t *id)
+{
+	json_t *resp = json_object();
+
+	if (id != NULL)
+		json_object_set(resp, "id", (json_t *)id);
+	json_object_set_new(resp, "ok", json_true());
+	return resp;
+}
+
+/*
+ * A change with a deferred half, under load: in the write batcher's next
+ * transaction, with the changes of other requests.  When the batcher
+ * hands it back (DEFER_ALONE: nothing of it done or recorded) it runs
+ * alone from the start.
+ */
+static int
+run_write_batched(const struct server_ctx *ctx, struct request *r,
+    const struct action *a)
+{
+	struct deferred_read rd;
+	int e;
+
+	if ((e = a->defer(r, &rd)) == 0)
+		e = write_batch_submit(r, a->name, &rd);
+	else if (audit_submit(r, a->name, e) != 0)
+		log_warn("failed %s not audited", a->name);
+	deferred_read_free(&rd);
+	if (e != DEFER_ALONE)
+		return e;
+	json_decref(r->resp);
+	r->resp = response_new(json_object_get(r->req, "id"));
+	path_free(&r->path);
+	r->has_path = 0;
+	r->version = -1;
+	r->has_hash = 0;
+	r->why = NULL;
+	json_decref(r->detail);
+	r->detail = NULL;
+	return run_here(ctx, r, a, 0);
 }
 
 /* Run one action; returns the response object. */
@@ -304,17 +350,20 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	json_t *resp;
 	int e, lone = 0;
 
-	/* id and ok first, so a reader of the wire sees them first */
-	r.resp = json_object();
-	if (id != NULL)
-		json_object_set(r.resp, "id", (json_t *)id);
-	json_object_set_new(r.resp, "ok", json_true());
+	r.resp = response_new(id);
 	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
-	if (a->read != NULL && !s->enrol_only && a->gperm == 0 &&
-	    !(lone = audit_direct_begin()))
-		e = run_in_batch(&r, a);
-	else
+	if (a->defer == NULL || s->enrol_only || a->gperm != 0)
+		e = run_here(ctx, &r, a, 0);
+	else if (a->flags & A_TXN) {
+		if (write_direct_begin()) {
+			e = run_here(ctx, &r, a, 0);
+			write_direct_end();
+		} else
+			e = run_write_batched(ctx, &r, a);
+	} else if ((lone = audit_direct_begin()))
 		e = run_here(ctx, &r, a, lone);
+	else
+		e = run_in_batch(&r, a);
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
 	if (e != 0) {
 		if (r.why == NULL)

@@ -123,9 +123,28 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WHERE s.node_id = $1 ORDER BY s.version DESC" },
 	[ST_ENSURE_PATH] = { "ensure_path",
 	    "SELECT sd_ensure_path($1::text[])" },
-	[ST_PUT_PREPARE] = { "put_prepare",
-	    "SELECT held, target, cur_version, is_live "
-	    "FROM sd_put_prepare($1::bigint, $2::text[], $3::integer)" },
+	/*
+	 * The walk, the permission check and the lock of the node, in one
+	 * plain statement: nothing is locked unless the caller holds every
+	 * bit of $3.  "found" is the node at the path before the lock (NULL:
+	 * the path does not exist yet, or the lock found it removed).  A
+	 * writer that committed while we waited for the lock hands us its
+	 * node row but not its version row (our snapshot predates it), so
+	 * "stale" says that current and live must be read again.
+	 */
+	[ST_PUT_LOCK] = { "put_lock",
+	    PATH_WALK ", "
+	    "locked AS MATERIALIZED (SELECT n.id, n.current_version "
+	    "FROM node n WHERE n.id = (SELECT id FROM target) "
+	    "AND $3::integer <> 0 "
+	    "AND (SELECT p FROM perms) & $3::integer = $3::integer "
+	    "FOR UPDATE) "
+	    "SELECT perms.p, (SELECT id FROM target), n.id, n.current_version, "
+	    LIVE_VALUE ", n.current_version IS DISTINCT FROM "
+	    "(SELECT current_version FROM node WHERE id = n.id) "
+	    "FROM perms LEFT JOIN locked n ON true "
+	    "LEFT JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = n.current_version" },
 	[ST_ACL_GET] = { "acl_get",
 	    "SELECT r.depth, g.name, ng.perms FROM sd_resolve($1::text[]) r "
 	    "JOIN node_grant ng ON ng.node_id = r.id "

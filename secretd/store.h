@@ -25,8 +25,8 @@ enum stmt {
 	ST_LIST_TREE,		/* node id, limit */
 	ST_HISTORY,		/* node id */
 	ST_ENSURE_PATH,		/* path -> node id */
-	ST_PUT_PREPARE,		/* principal, path, needed -> perms, node,
-				   current, live (creates and locks) */
+	ST_PUT_LOCK,		/* principal, path, needed -> perms, found,
+				   node, current, live, stale (locks) */
 	ST_ACL_GET,		/* path -> depth, group, perms */
 	ST_ACL_GLOBAL_GET,	/* -> group, perms */
 	ST_GROUP_ID,		/* name -> id */

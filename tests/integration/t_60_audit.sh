@@ -114,4 +114,65 @@ expect_eq "$(rows '{audit,b}' "result = 'ok' AND version = 2")" "$((ok2 + 7))" "
 expect_exit 0 secret get audit/b
 expect_out_exact two
 
+describe "puts under load: changed, answered and audited in a shared transaction"
+# As for gets: while audit_log is locked the first put holds the lone
+# path, and the puts arriving meanwhile go to the write batcher, which
+# locks their nodes together and commits their versions and rows in one
+# transaction.  Each must answer, change and be recorded as alone.
+for i in 1 2 3 4 5 6; do expect_exit 0 run_in "v0" secret put "audit/w/$i"; done
+expect_exit 0 run_in "s1" secret put audit/same
+put_bg() { # put_bg NAME VALUE ARGS...: secret put in the background
+	local name=$1 val=$2
+	shift 2
+	{ printf '%s' "$val" | secret put "$@" >"$W/tmp/$name.out" 2>&1; echo $? >"$W/tmp/$name.rc"; } &
+}
+prows() { sql "SELECT count(*) FROM audit_log WHERE action = 'secret.put' AND path = '$1' AND $2"; }
+hold_audit_lock 4
+put_bg lone lone audit/w/1
+sleep 0.5
+for i in 2 3 4 5 6; do put_bg w$i "v1-$i" "audit/w/$i"; done
+for i in 1 2 3; do put_bg same$i "s-$i" audit/same; done
+put_bg new new audit/w/new/x
+put_bg cas cas audit/w/2 --cas 7
+wait
+for f in lone w2 w3 w4 w5 w6 same1 same2 same3 new; do
+	expect_eq "$(cat "$W/tmp/$f.rc")" 0 "$f: exit 0"
+done
+expect_eq "$(cat "$W/tmp/cas.rc")" 6 "a failed check-and-set: exit 6"
+expect_contains "$(cat "$W/tmp/cas.out")" "secret: conflict: check-and-set failed" "conflict"
+expect_exit 0 secret get audit/w/1
+expect_out_exact lone
+for i in 3 4 5 6; do
+	expect_exit 0 secret get "audit/w/$i"
+	expect_out_exact "v1-$i"
+	expect_eq "$(prows "{audit,w,$i}" "result = 'ok' AND version = 2")" 1 "w$i: one row, version 2"
+done
+expect_eq "$(prows '{audit,same}' "result = 'ok'")" 4 "a row per put of one path"
+expect_eq "$(sql "SELECT string_agg(version::text, ',' ORDER BY version) FROM audit_log WHERE action = 'secret.put' AND path = '{audit,same}'")" "1,2,3,4" "each took the next version"
+expect_eq "$(sql "SELECT max(current_version) FROM node WHERE name = 'same'")" 4 "the node is at version 4"
+expect_eq "$(prows '{audit,w,new,x}' "result = 'ok' AND version = 1")" 1 "a put creating its path"
+expect_eq "$(prows '{audit,w,2}' "result = 'error' AND error_code = 'conflict'")" 1 "the conflict's row"
+expect_eq "$(prows '{audit,w,2}' "result = 'ok'")" 2 "w2: v0 and v1 only"
+# the rows of batched puts were committed together: they share xmin
+expect_eq "$(sql "SELECT count(DISTINCT xmin::text) < count(*) FROM audit_log WHERE action = 'secret.put' AND version = 2 AND path[2] = 'w'")" t "puts shared a transaction"
+
+describe "puts under load fail closed: nothing changes without its row"
+sql "REVOKE INSERT ON audit_log FROM secretd_runtime" || die "revoke failed"
+hold_audit_lock 3
+put_bg lone x audit/w/3
+sleep 0.5
+for i in 4 5 6; do put_bg w$i x "audit/w/$i"; done
+put_bg same x audit/same
+wait
+sql "GRANT INSERT ON audit_log TO secretd_runtime" || die "grant failed"
+for f in lone w4 w5 w6 same; do
+	expect_eq "$(cat "$W/tmp/$f.rc")" 1 "$f: exit 1"
+	expect_eq "$(cat "$W/tmp/$f.out")" "secret: internal: the audit trail cannot be written" "$f: the reason"
+done
+for i in 3 4 5 6; do
+	expect_exit 0 secret get "audit/w/$i"
+	expect_out_exact "v1-$i"
+done
+expect_eq "$(sql "SELECT max(current_version) FROM node WHERE name = 'same'")" 4 "no new version"
+
 done_testing

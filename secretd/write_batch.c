@@ -1,0 +1,269 @@
+/*
+ * write_batch.c - concurrent puts share a transaction (write_batch.h).
+ *
+ * One thread, the batcher, on a connection of its own.  Per batch, two
+ * round trips: BEGIN and every request's first statement (for a put:
+ * the permission check and the lock of its node), then every request's
+ * writes and audit row and the COMMIT.  A lone put costs two round trips
+ * and a commit; a batch of thirty costs the same, which is most of what
+ * a put costs PostgreSQL (docs/performance.md).
+ *
+ * A batch never holds two requests for the same path (the second waits
+ * for the next batch: both would take the same version), and it locks
+ * in path order, so that it cannot deadlock against another batch.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+#include "store.h"
+#include "write_batch.h"
+#include "xmalloc.h"
+
+#define WRITE_BATCH_MAX	32	/* db.c queues 2 statements per request */
+#ifndef WRITE_BATCHERS
+#define WRITE_BATCHERS	2	/* one batch locks while another commits */
+#endif
+
+struct item {
+	struct request			*r;
+	const char			*action;
+	const struct deferred_read	*rd;
+	PGresult			*res;	/* of rd's statement */
+	int				 err;	/* outcome, or DEFER_ALONE */
+	sem_t				 done;
+	struct item			*next;
+};
+
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work;		/* items queued, or stop */
+	struct item	*head, *tail;
+	struct db_pool	*pool;
+	pthread_t	 thread[WRITE_BATCHERS];
+	int		 running;
+	int		 stop;
+	int		 busy;		/* batches in flight */
+	int		 direct;	/* a change runs alone */
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
+
+static const char *
+item_path(const struct item *it)
+{
+	return it->rd->v[1];
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	return strcmp(item_path(*(struct item *const *)a),
+	    item_path(*(struct item *const *)b));
+}
+
+/*
+ * Take up to WRITE_BATCH_MAX queued items, none for a path already
+ * taken (those stay queued, in order); call with q.mu held.
+ */
+static int
+take_batch(struct item **batch)
+{
+	struct item *it, *keep = NULL, *keep_tail = NULL, *next;
+	int i, n = 0, dup;
+
+	for (it = q.head; it != NULL; it = next) {
+		next = it->next;
+		it->next = NULL;
+		dup = n == WRITE_BATCH_MAX;
+		for (i = 0; !dup && i < n; i++)
+			dup = strcmp(item_path(batch[i]), item_path(it)) == 0;
+		if (!dup) {
+			batch[n++] = it;
+			continue;
+		}
+		if (keep_tail)
+			keep_tail->next = it;
+		else
+			keep = it;
+		keep_tail = it;
+	}
+	q.head = keep;
+	q.tail = keep_tail;
+	return n;
+}
+
+/* Undo what a failed batch left in its requests: they run again alone. */
+static void
+batch_failed(struct db *d, struct item **batch, int n, int e)
+{
+	int i;
+
+	log_warn("a batch of %d changes failed (%s); running them one by "
+	    "one", n, sd_err_code(e));
+	db_rollback(d);
+	for (i = 0; i < n; i++) {
+		batch[i]->err = DEFER_ALONE;
+		free(batch[i]->r->audit_mirror);
+		batch[i]->r->audit_mirror = NULL;
+	}
+}
+
+static void
+run_batch(struct item **batch, int n)
+{
+	struct request *r;
+	struct db *d;
+	int i, e;
+
+	qsort(batch, (size_t)n, sizeof(*batch), item_cmp);
+	if ((e = db_acquire(q.pool, &d)) != 0) {
+		for (i = 0; i < n; i++)
+			batch[i]->err = DEFER_ALONE;
+		return;
+	}
+	/* round trip 1: BEGIN and the first statements */
+	if ((e = db_begin(d)) != 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if ((e = db_queue(d, batch[i]->rd->stmt, batch[i]->rd->n,
+		    batch[i]->rd->v, NULL, NULL, &batch[i]->res)) != 0)
+			goto fail;
+	if ((e = db_flush(d)) != 0)
+		goto fail;
+	/* each request's second half queues its writes, then its row */
+	for (i = 0; i < n; i++) {
+		r = batch[i]->r;
+		r->db = d;
+		batch[i]->err = batch[i]->rd->finish(r, batch[i]->rd,
+		    batch[i]->res);
+		batch[i]->res = NULL;
+		if (batch[i]->err != DEFER_ALONE)
+			e = audit_write(r, batch[i]->action, batch[i]->err);
+		r->db = NULL;
+		if (e != 0)
+			goto fail;
+	}
+	/* round trip 2: all of it, and the COMMIT */
+	if ((e = db_commit(d)) != 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (batch[i]->err != DEFER_ALONE)
+			audit_committed(batch[i]->r);
+	db_release(q.pool, d);
+	return;
+fail:
+	batch_failed(d, batch, n, e);
+	db_release(q.pool, d);
+}
+
+static void *
+batcher_main(void *arg)
+{
+	struct item *batch[WRITE_BATCH_MAX];
+	int i, n;
+
+	(void)arg;
+	log_set_tag("write-batch");
+	pthread_mutex_lock(&q.mu);
+	for (;;) {
+		while (q.head == NULL && !q.stop)
+			pthread_cond_wait(&q.work, &q.mu);
+		if (q.head == NULL)
+			break;		/* stopping, and nothing left */
+		n = take_batch(batch);
+		q.busy++;
+		pthread_mutex_unlock(&q.mu);
+
+		run_batch(batch, n);
+
+		pthread_mutex_lock(&q.mu);
+		q.busy--;
+		pthread_mutex_unlock(&q.mu);
+		for (i = 0; i < n; i++)		/* not under q.mu */
+			sem_post(&batch[i]->done);
+		pthread_mutex_lock(&q.mu);
+	}
+	pthread_mutex_unlock(&q.mu);
+	return NULL;
+}
+
+int
+write_batch_submit(struct request *r, const char *action,
+    const struct deferred_read *rd)
+{
+	struct item it = { .r = r, .action = action, .rd = rd };
+
+	sem_init(&it.done, 0, 0);
+	pthread_mutex_lock(&q.mu);
+	if (!q.running) {
+		pthread_mutex_unlock(&q.mu);
+		sem_destroy(&it.done);
+		return DEFER_ALONE;
+	}
+	if (q.tail)
+		q.tail->next = &it;
+	else
+		q.head = &it;
+	q.tail = &it;
+	pthread_cond_signal(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	while (sem_wait(&it.done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&it.done);
+	return it.err;
+}
+
+int
+write_direct_begin(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&q.mu);
+	ok = !q.running || (q.head == NULL && !q.busy && !q.direct);
+	if (ok)
+		q.direct = 1;
+	pthread_mutex_unlock(&q.mu);
+	return ok;
+}
+
+void
+write_direct_end(void)
+{
+	pthread_mutex_lock(&q.mu);
+	q.direct = 0;
+	pthread_mutex_unlock(&q.mu);
+}
+
+void
+write_batch_start(const char *conninfo)
+{
+	int i;
+
+	q.pool = db_pool_new(conninfo, WRITE_BATCHERS, store_stmts, ST__COUNT);
+	q.stop = 0;
+	q.running = 1;
+	for (i = 0; i < WRITE_BATCHERS; i++)
+		if (pthread_create(&q.thread[i], NULL, batcher_main, NULL) != 0)
+			fatal("cannot start the write batcher");
+}
+
+void
+write_batch_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&q.mu);
+	q.stop = 1;
+	pthread_cond_broadcast(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	for (i = 0; i < WRITE_BATCHERS; i++)	/* queued changes run first */
+		pthread_join(q.thread[i], NULL);
+	pthread_mutex_lock(&q.mu);
+	q.running = 0;
+	pthread_mutex_unlock(&q.mu);
+	db_pool_free(q.pool);
+	q.pool = NULL;
+}
