@@ -127,6 +127,20 @@ db_connect_once(const char *conninfo, char *err, size_t errlen)
 }
 
 /* Connect and prepare every statement; called without the pool lock. */
+/*
+ * Every statement secretd prepares is a few index lookups into data that
+ * stays in memory.  Unless the server, the database, the role or the
+ * conninfo sets random_page_cost, tell the planner so for this session:
+ * 1.1 (the usual value for SSDs and cached data) instead of 4 (spinning
+ * disks), with which a store of a few hundred nodes is walked by
+ * sequential scans and hash tables rebuilt at every level of the path
+ * (docs/performance.md).
+ */
+#define SESSION_PLANNING \
+	"SELECT set_config('random_page_cost', '1.1', false) " \
+	"FROM pg_settings WHERE name = 'random_page_cost' " \
+	"AND source = 'default'"
+
 static int
 slot_connect(struct db *d)
 {
@@ -145,12 +159,17 @@ slot_connect(struct db *d)
 		log_warn("%s", err);
 		return SD_EUNAVAIL;
 	}
-	for (i = -2; i < p->nstmts; i++) {
-		name = i == -2 ? STMT_BEGIN_NAME : i == -1 ? STMT_COMMIT_NAME :
+	for (i = -3; i < p->nstmts; i++) {
+		name = i == -3 ? "random_page_cost" : i == -2 ?
+		    STMT_BEGIN_NAME : i == -1 ? STMT_COMMIT_NAME :
 		    p->stmts[i].name;
-		r = PQprepare(d->conn, name, i == -2 ? "BEGIN" :
-		    i == -1 ? "COMMIT" : p->stmts[i].sql, 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (i == -3)
+			r = PQexec(d->conn, SESSION_PLANNING);
+		else
+			r = PQprepare(d->conn, name, i == -2 ? "BEGIN" :
+			    i == -1 ? "COMMIT" : p->stmts[i].sql, 0, NULL);
+		if (PQresultStatus(r) != (i == -3 ? PGRES_TUPLES_OK :
+		    PGRES_COMMAND_OK)) {
 			log_error("prepare %s: %s", name,
 			    PQresultErrorMessage(r));
 			int bad = PQstatus(d->conn) == CONNECTION_BAD;

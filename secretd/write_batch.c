@@ -51,6 +51,7 @@ static struct {
 	int		 direct;	/* a change runs alone */
 } q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
 
+/* A batched change's second parameter is its path (put_lock's). */
 static const char *
 item_path(const struct item *it)
 {
