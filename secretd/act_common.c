@@ -114,18 +114,24 @@ req_lock_node(struct request *r, long long node, int *current, int *live)
 	char nbuf[24];
 	const char *v[1] = { nbuf };
 	PGresult *res;
-	int e;
+	int e, try, stale = 1;
 
 	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL, &res)) != 0)
-		return e;
-	if (PQntuples(res) != 1) {
+	/* a writer that committed while we waited for the lock: its version
+	 * row is newer than our snapshot, so read again with the lock held */
+	for (try = 0; stale && try < 2; try++) {
+		if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL,
+		    &res)) != 0)
+			return e;
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			return req_fail(r, SD_ENOTFOUND, "no such path");
+		}
+		*current = atoi(PQgetvalue(res, 0, 1));
+		*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		stale = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 		PQclear(res);
-		return req_fail(r, SD_ENOTFOUND, "no such path");
 	}
-	*current = atoi(PQgetvalue(res, 0, 1));
-	*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	PQclear(res);
 	return 0;
 }
 

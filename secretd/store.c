@@ -54,8 +54,11 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "LEFT JOIN node n ON n.id = target.id "
 	    "LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = coalesce($3::integer, n.current_version)" },
+	/* "stale" as in put_lock: read it again, lock in hand */
 	[ST_NODE_LOCK] = { "node_lock",
-	    "SELECT n.id, n.current_version, " LIVE_VALUE " "
+	    "SELECT n.id, n.current_version, " LIVE_VALUE ", "
+	    "n.current_version IS DISTINCT FROM "
+	    "(SELECT current_version FROM node WHERE id = n.id) "
 	    "FROM node n LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = n.current_version WHERE n.id = $1 "
 	    "FOR UPDATE OF n" },

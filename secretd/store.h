@@ -17,7 +17,8 @@ enum stmt {
 	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
 	ST_NODE_PERMS,		/* principal id, path -> bits, node id */
 	ST_GET,			/* principal id, path, version? -> row */
-	ST_NODE_LOCK,		/* node id -> node id, current, live (locks) */
+	ST_NODE_LOCK,		/* node id -> node id, current, live, stale
+				   (locks) */
 	ST_PUT_VERSION,		/* node, version, key, nonce, ct, by, max */
 	ST_TOMBSTONE,		/* node, version, by, max */
 	ST_DELETE_TREE,		/* node id, by, max -> rows deleted */

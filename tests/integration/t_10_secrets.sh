@@ -61,6 +61,13 @@ expect_err_contains "the current version is 3"
 wait
 expect_eq "$(sql "SELECT current_version FROM node WHERE id = $node")" 3 "nothing overwritten"
 
+describe "an rm that waited for another writer's lock deletes that writer's value"
+psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN; SELECT 1 FROM node WHERE id = $node FOR UPDATE; INSERT INTO secret_version (node_id, version, deleted, created_by) VALUES ($node, 4, true, 'other'); INSERT INTO secret_version (node_id, version, key_id, nonce, ciphertext, created_by) SELECT node_id, 5, key_id, nonce, ciphertext, 'other' FROM secret_version WHERE node_id = $node AND version = 1; UPDATE node SET current_version = 5 WHERE id = $node; SELECT pg_sleep(2); COMMIT;" >/dev/null 2>&1 &
+sleep 0.5
+expect_exit 0 secret rm race/k
+wait
+expect_eq "$(sql "SELECT current_version || ' ' || (SELECT deleted FROM secret_version WHERE node_id = $node AND version = 6) FROM node WHERE id = $node")" "6 true" "version 6 is the tombstone"
+
 describe "history lists versions newest first with state and author"
 expect_exit 0 secret --json history app/db/password
 expect_json '[.versions[].version] | join(",")' "4,3,2,1"
