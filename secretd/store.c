@@ -5,7 +5,10 @@
  * level by level through node(parent_id, name) (sd_resolve in
  * sql/001_core.sql), never by scanning the tree.  Statements that change
  * versions lock the node row first, so concurrent writers to one secret
- * are serialised and none is lost.
+ * are serialised and none is lost.  A lock that waited behind a writer
+ * returns that writer's node row but not its version row (the snapshot
+ * predates it): those statements say so ("stale"), and the caller reads
+ * again, lock in hand.
  */
 #include <stdlib.h>
 #include <string.h>
