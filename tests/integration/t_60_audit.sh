@@ -127,10 +127,13 @@ put_bg() { # put_bg NAME VALUE ARGS...: secret put in the background
 	{ printf '%s' "$val" | secret put "$@" >"$W/tmp/$name.out" 2>&1; echo $? >"$W/tmp/$name.rc"; } &
 }
 prows() { sql "SELECT count(*) FROM audit_log WHERE action = 'secret.put' AND path = '$1' AND $2"; }
+kr=$(new_key reader) || die "ssh-keygen"
+expect_exit 0 secret principal create reader --key "$kr.pub"
 hold_audit_lock 4
 put_bg lone lone audit/w/1
 sleep 0.5
 for i in 2 3 4 5 6; do put_bg w$i "v1-$i" "audit/w/$i"; done
+{ printf 'x' | secret_as "$kr" put audit/w/6 >"$W/tmp/denied.out" 2>&1; echo $? >"$W/tmp/denied.rc"; } &
 for i in 1 2 3; do put_bg same$i "s-$i" audit/same; done
 put_bg new new audit/w/new/x
 put_bg cas cas audit/w/2 --cas 7
@@ -138,6 +141,9 @@ wait
 for f in lone w2 w3 w4 w5 w6 same1 same2 same3 new; do
 	expect_eq "$(cat "$W/tmp/$f.rc")" 0 "$f: exit 0"
 done
+expect_eq "$(cat "$W/tmp/denied.rc")" 4 "a put without write: exit 4"
+expect_contains "$(cat "$W/tmp/denied.out")" "secret: permission_denied:" "permission_denied"
+expect_eq "$(prows '{audit,w,6}' "result = 'denied' AND principal = 'reader'")" 1 "the denied put's row"
 expect_eq "$(cat "$W/tmp/cas.rc")" 6 "a failed check-and-set: exit 6"
 expect_contains "$(cat "$W/tmp/cas.out")" "secret: conflict: check-and-set failed" "conflict"
 expect_exit 0 secret get audit/w/1
