@@ -22,7 +22,6 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
 #define ACQUIRE_WAIT_S	10
-#define QUEUE_MAX	72	/* a write batch: 32 puts, 2 statements each */
 
 /* A statement sent in pipeline mode whose result is not read yet. */
 struct queued {
@@ -43,7 +42,8 @@ struct db {
 	int		 prepared;
 	int		 begin_pending;	/* BEGIN not sent yet */
 	int		 nqueued;	/* in pipeline mode when > 0 */
-	struct queued	 queue[QUEUE_MAX];
+	struct queued	*queue;		/* grows as needed */
+	int		 capqueued;
 	int		 failed_stmt;	/* of the last failed call, or -1 */
 	int		 spin_us;	/* db_spin, until released */
 	struct db_pool	*pool;
@@ -87,9 +87,11 @@ db_pool_free(struct db_pool *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->size; i++)
+	for (i = 0; i < p->size; i++) {
 		if (p->slots[i].conn != NULL)
 			PQfinish(p->slots[i].conn);
+		free(p->slots[i].queue);
+	}
 	free(p->slots);
 	freezero_str(p->conninfo);
 	pthread_mutex_destroy(&p->mu);
@@ -344,6 +346,19 @@ wait_spinning(struct db *d)
 	}
 }
 
+/* Record a statement sent in pipeline mode, whose result is to come. */
+static void
+queue_push(struct db *d, int stmt, PGresult **out)
+{
+	if (d->nqueued == d->capqueued) {
+		d->capqueued = d->capqueued ? d->capqueued * 2 : 8;
+		d->queue = xreallocarray(d->queue, (size_t)d->capqueued,
+		    sizeof(*d->queue));
+	}
+	d->queue[d->nqueued].stmt = stmt;
+	d->queue[d->nqueued++].out = out;
+}
+
 /* Send BEGIN if it is pending, entering pipeline mode. */
 static int
 pipeline_open(struct db *d)
@@ -354,8 +369,7 @@ pipeline_open(struct db *d)
 		if (PQsendQueryPrepared(d->conn, STMT_BEGIN_NAME, 0, NULL,
 		    NULL, NULL, 0) != 1)
 			return result_error(d, NULL, "BEGIN");
-		d->queue[d->nqueued].stmt = DB_STMT_BEGIN;
-		d->queue[d->nqueued++].out = NULL;
+		queue_push(d, DB_STMT_BEGIN, NULL);
 		d->begin_pending = 0;
 	}
 	return 0;
@@ -369,8 +383,6 @@ pipeline_send(struct db *d, int stmt, int n, const char *const *values,
 
 	if ((e = pipeline_open(d)) != 0)
 		return e;
-	if (d->nqueued == QUEUE_MAX)
-		fatal("db: more than %d statements queued", QUEUE_MAX);
 	if (stmt == DB_STMT_COMMIT)
 		ok = PQsendQueryPrepared(d->conn, STMT_COMMIT_NAME, 0, NULL,
 		    NULL, NULL, 0);
@@ -379,8 +391,7 @@ pipeline_send(struct db *d, int stmt, int n, const char *const *values,
 		    values, lengths, formats, 0);
 	if (ok != 1)
 		return result_error(d, NULL, stmt_name(d, stmt));
-	d->queue[d->nqueued].stmt = stmt;
-	d->queue[d->nqueued++].out = out;
+	queue_push(d, stmt, out);
 	return 0;
 }
 

@@ -24,7 +24,7 @@
 #include "write_batch.h"
 #include "xmalloc.h"
 
-#define WRITE_BATCH_MAX	32	/* db.c queues 2 statements per request */
+#define WRITE_BATCH_MAX	32
 #ifndef WRITE_BATCHERS
 #define WRITE_BATCHERS	2	/* one batch locks while another commits */
 #endif
