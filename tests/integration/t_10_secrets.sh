@@ -48,13 +48,14 @@ expect_exit 0 run_in "created" secret put app/new --cas 0
 expect_fail 6 conflict run_in "again" secret put app/new --cas 0
 
 describe "a create-only put that waited for another writer's lock sees that writer's value"
-# Another transaction locks the node, commits a live version 3 over the
-# tombstone 2, then lets go: the put, which waited for the lock, must see
-# version 3 as live and refuse, not overwrite it.
+# Another transaction locks the node, commits a version 3 over the
+# tombstone 2 (not deleted: a value, destroyed so that no ciphertext is
+# made up), then lets go: the put, which waited for the lock, must see
+# version 3 as a value and refuse, not overwrite it.
 expect_exit 0 run_in "first" secret put race/k
 expect_exit 0 secret rm race/k
 node=$(sql "SELECT n.id FROM node n JOIN node p ON p.id = n.parent_id WHERE p.parent_id = 1 AND p.name = 'race' AND n.name = 'k'")
-psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN; SELECT 1 FROM node WHERE id = $node FOR UPDATE; INSERT INTO secret_version (node_id, version, key_id, nonce, ciphertext, created_by) SELECT node_id, 3, key_id, nonce, ciphertext, 'other' FROM secret_version WHERE node_id = $node AND version = 1; UPDATE node SET current_version = 3 WHERE id = $node; SELECT pg_sleep(2); COMMIT;" >/dev/null 2>&1 &
+psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN; SELECT 1 FROM node WHERE id = $node FOR UPDATE; INSERT INTO secret_version (node_id, version, destroyed_at, created_by) VALUES ($node, 3, now(), 'other'); UPDATE node SET current_version = 3 WHERE id = $node; SELECT pg_sleep(2); COMMIT;" >/dev/null 2>&1 &
 sleep 0.5
 expect_fail 6 conflict run_in "mine" secret put race/k --cas 0
 expect_err_contains "the current version is 3"
@@ -62,7 +63,7 @@ wait
 expect_eq "$(sql "SELECT current_version FROM node WHERE id = $node")" 3 "nothing overwritten"
 
 describe "an rm that waited for another writer's lock deletes that writer's value"
-psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN; SELECT 1 FROM node WHERE id = $node FOR UPDATE; INSERT INTO secret_version (node_id, version, deleted, created_by) VALUES ($node, 4, true, 'other'); INSERT INTO secret_version (node_id, version, key_id, nonce, ciphertext, created_by) SELECT node_id, 5, key_id, nonce, ciphertext, 'other' FROM secret_version WHERE node_id = $node AND version = 1; UPDATE node SET current_version = 5 WHERE id = $node; SELECT pg_sleep(2); COMMIT;" >/dev/null 2>&1 &
+psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN; SELECT 1 FROM node WHERE id = $node FOR UPDATE; INSERT INTO secret_version (node_id, version, deleted, created_by) VALUES ($node, 4, true, 'other'); INSERT INTO secret_version (node_id, version, destroyed_at, created_by) VALUES ($node, 5, now(), 'other'); UPDATE node SET current_version = 5 WHERE id = $node; SELECT pg_sleep(2); COMMIT;" >/dev/null 2>&1 &
 sleep 0.5
 expect_exit 0 secret rm race/k
 wait

@@ -127,8 +127,8 @@ put_bg() { # put_bg NAME VALUE ARGS...: secret put in the background
 	{ printf '%s' "$val" | secret put "$@" >"$W/tmp/$name.out" 2>&1; echo $? >"$W/tmp/$name.rc"; } &
 }
 prows() { sql "SELECT count(*) FROM audit_log WHERE action = 'secret.put' AND path = '$1' AND $2"; }
-kr=$(new_key reader) || die "ssh-keygen"
-expect_exit 0 secret principal create reader --key "$kr.pub"
+kr=$(new_key batch-reader) || die "ssh-keygen"
+expect_exit 0 secret principal create batch-reader --key "$kr.pub"
 hold_audit_lock 4
 put_bg lone lone audit/w/1
 sleep 0.5
@@ -143,7 +143,7 @@ for f in lone w2 w3 w4 w5 w6 same1 same2 same3 new; do
 done
 expect_eq "$(cat "$W/tmp/denied.rc")" 4 "a put without write: exit 4"
 expect_contains "$(cat "$W/tmp/denied.out")" "secret: permission_denied:" "permission_denied"
-expect_eq "$(prows '{audit,w,6}' "result = 'denied' AND principal = 'reader'")" 1 "the denied put's row"
+expect_eq "$(prows '{audit,w,6}' "result = 'denied' AND principal = 'batch-reader'")" 1 "the denied put's row"
 expect_eq "$(cat "$W/tmp/cas.rc")" 6 "a failed check-and-set: exit 6"
 expect_contains "$(cat "$W/tmp/cas.out")" "secret: conflict: check-and-set failed" "conflict"
 expect_exit 0 secret get audit/w/1
