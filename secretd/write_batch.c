@@ -107,6 +107,10 @@ batch_failed(struct db *d, struct item **batch, int n, int e)
 	db_rollback(d);
 	for (i = 0; i < n; i++) {
 		batch[i]->err = DEFER_ALONE;
+		PQclear(batch[i]->res);		/* those not finished yet */
+		batch[i]->res = NULL;
+		PQclear(batch[i]->r->audit_res);
+		batch[i]->r->audit_res = NULL;
 		free(batch[i]->r->audit_mirror);
 		batch[i]->r->audit_mirror = NULL;
 	}
