@@ -307,6 +307,38 @@ audit_write(struct request *r, const char *action, int err)
 }
 
 int
+audit_exec_with_row(struct request *r, int stmt, int n,
+    const char *const *lead, int id_col, PGresult **res)
+{
+	struct audit_row row = { 0 };
+	const char *v[8 + AUDIT_NPARAMS];
+	int len[8 + AUDIT_NPARAMS] = { 0 }, fmt[8 + AUDIT_NPARAMS] = { 0 };
+	int i, e;
+
+	if (n > 8)
+		fatal("audit_exec_with_row: %d leading parameters", n);
+	row_build(&row, r, r->lone_action, 0);
+	for (i = 0; i < n; i++)
+		v[i] = lead[i];
+	for (i = 0; i < AUDIT_NPARAMS; i++) {
+		v[n + i] = row.v[i];
+		len[n + i] = row.len[i];
+		fmt[n + i] = row.fmt[i];
+	}
+	e = db_exec(r->db, stmt, n + AUDIT_NPARAMS, v, len, fmt, res);
+	if (e == 0 && PQntuples(*res) == 1 && !PQgetisnull(*res, 0, id_col)) {
+		r->row_written = 1;
+		mirror(&row);
+		pthread_mutex_lock(&q.mu);
+		sealable_add(strtoll(PQgetvalue(*res, 0, id_col), NULL, 10),
+		    row.mac);
+		pthread_mutex_unlock(&q.mu);
+	}
+	row_free(&row);
+	return e;
+}
+
+int
 audit_direct_begin(void)
 {
 	int ok;

@@ -65,6 +65,18 @@ int	audit_submit_read(struct request *r, const char *action,
  */
 int	audit_direct_begin(void);
 void	audit_direct_end(void);
+/*
+ * For a lone read (r->lone_action set): run stmt on r->db with the n
+ * parameters lead followed by the row of r's success (built now, with
+ * r->version as it stands), in one round trip.  The statement inserts
+ * the row if the read succeeds as the row says, and returns its id in
+ * column id_col (else NULL); then the row is committed and sealed as
+ * audit_committed would, and r->row_written is set.  Returns 0 or the
+ * database error; *res as db_exec.
+ */
+int	audit_exec_with_row(struct request *r, int stmt, int n,
+	    const char *const *lead, int id_col, PGresult **res)
+	    SD_MUST_CHECK;
 
 /*
  * Canonical content of a row, as MACed: each field as a 4-byte

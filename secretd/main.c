@@ -22,6 +22,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "get_hint.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -93,6 +94,7 @@ serve(const struct config *cfg, int detach)
 	r = server_run(&ctx);
 	write_batch_stop();
 	audit_writer_stop();
+	get_hint_clear();
 	db_pool_free(ctx.pool);
 	keyring_free((struct keyring *)ctx.kr);
 	log_info("stopped");

@@ -75,6 +75,10 @@ struct request {
 	int64_t			 audit_id;	/* row written in this txn */
 	unsigned char		 audit_mac[AUDIT_HASH_LEN];
 	char			*audit_mirror;	/* syslog line after commit */
+	/* run alone, a read may commit its row of success with its
+	 * statement (audit_exec_with_row): its action, and whether done */
+	const char		*lone_action;
+	int			 row_written;
 };
 
 /*

@@ -224,6 +224,8 @@ run_here(const struct server_ctx *ctx, struct request *r,
 		e = db_begin(r->db);
 	if (e == 0 && a->gperm != 0)
 		e = check_global(r, a->gperm);
+	if (lone && !(a->flags & A_TXN))
+		r->lone_action = a->name;
 	if (e == 0)
 		e = a->handler(r);
 	if (a->flags & A_TXN) {
@@ -241,7 +243,10 @@ run_here(const struct server_ctx *ctx, struct request *r,
 	if (!lone && e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
 	    r->n_extra == 0)
 		lone = audit_direct_begin();
-	if (lone && e == 0) {
+	if (lone && e == 0 && r->row_written) {
+		db_release(ctx->pool, r->db);	/* committed with the read */
+		r->db = NULL;
+	} else if (lone && e == 0) {
 		/* nobody to batch with: commit the row on our own connection
 		 * (the INSERT alone, which commits itself) rather than hand
 		 * it to the writer and back */

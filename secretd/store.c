@@ -57,6 +57,32 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "LEFT JOIN node n ON n.id = target.id "
 	    "LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = coalesce($3::integer, n.current_version)" },
+	/*
+	 * get and its audit row in one statement, for a lone get that
+	 * expects version $4 (get_hint.h): the row ($6..$20, as
+	 * audit_insert's $1..$15, built for a success at version $4) is
+	 * inserted only if the read succeeds at that version, and commits
+	 * with the statement; else nothing is written.
+	 */
+	[ST_GET_AUDITED] = { "get_audited",
+	    PATH_WALK ", "
+	    "g AS MATERIALIZED (SELECT perms.p, n.id, v.version, v.deleted, "
+	    "v.key_id, v.nonce, v.ciphertext, sd_ts(v.created_at), "
+	    "v.created_by "
+	    "FROM perms LEFT JOIN target ON true "
+	    "LEFT JOIN node n ON n.id = target.id "
+	    "LEFT JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = coalesce($3::integer, n.current_version)), "
+	    "a AS (INSERT INTO audit_log (principal, fingerprint, action, "
+	    "path, version, result, error_code, client_addr, client_port, "
+	    "session_id, request_id, value_hash, detail, at, mac) "
+	    "SELECT $6, $7, $8, $9::text[], $10, $11, $12, $13, $14, $15, "
+	    "$16, $17, $18::json, 'epoch'::timestamptz + $19::bigint * "
+	    "interval '1 microsecond', $20 FROM g "
+	    "WHERE g.p & $5::integer = $5::integer AND $5::integer <> 0 "
+	    "AND g.version = $4::integer AND NOT g.deleted "
+	    "AND g.ciphertext IS NOT NULL RETURNING id) "
+	    "SELECT g.*, (SELECT id FROM a) FROM g" },
 	/* "stale" as in put_lock: read it again, lock in hand */
 	[ST_NODE_LOCK] = { "node_lock",
 	    "SELECT n.id, n.current_version, " LIVE_VALUE ", "

@@ -49,6 +49,38 @@ expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tableowner = 'secretd'")"
 run sql_as secretd "CREATE TABLE x (a int)"
 expect_rc 1
 
+describe "a lone get that guesses its version commits its row with its read"
+# After a get of a path, the next lone get of it sends its row of success
+# with its read (one statement), written only if the read is the success
+# that row records; a wrong guess (a newer version, a deleted value, a
+# reader without read) writes the row of what did happen, once.
+hrows() { sql "SELECT count(*) FROM audit_log WHERE action = 'secret.get' AND path = '{audit,h}' AND $1"; }
+expect_exit 0 run_in "h1" secret put audit/h
+for i in 1 2 3; do expect_exit 0 secret get audit/h; expect_out_exact h1; done
+expect_eq "$(hrows "result = 'ok' AND version = 1")" 3 "a row per get, version 1"
+expect_exit 0 run_in "h2" secret put audit/h
+for i in 1 2; do expect_exit 0 secret get audit/h; expect_out_exact h2; done
+expect_eq "$(hrows "result = 'ok' AND version = 2")" 2 "a newer version: its rows say 2"
+expect_eq "$(hrows "result = 'ok' AND version = 1")" 3 "and none says 1"
+expect_exit 0 secret get audit/h --version 1
+expect_out_exact h1
+expect_eq "$(hrows "result = 'ok' AND version = 1")" 4 "a version asked for"
+hk=$(new_key hint-reader) || die "ssh-keygen"
+expect_exit 0 secret principal create hint-reader --key "$hk.pub"
+expect_fail 4 permission_denied secret_as "$hk" get audit/h
+expect_eq "$(hrows "principal = 'hint-reader' AND result = 'denied'")" 1 "a reader without read: denied"
+expect_eq "$(hrows "principal = 'hint-reader' AND result <> 'denied'")" 0 "and nothing else"
+expect_exit 0 secret rm audit/h
+expect_fail 5 not_found secret get audit/h
+expect_eq "$(hrows "result = 'error' AND error_code = 'not_found' AND version = 3")" 1 "a deleted value: not_found at 3"
+expect_eq "$(hrows "result = 'ok'")" 6 "no row of success more"
+describe "fail closed with a guess: no value without its row"
+sql "REVOKE INSERT ON audit_log FROM secretd_runtime" || die "revoke failed"
+expect_fail 1 internal secret get audit/k
+expect_out ""
+expect_err "secret: internal: the audit trail cannot be written"
+sql "GRANT INSERT ON audit_log TO secretd_runtime" || die "grant failed"
+
 describe "concurrent reads are all audited, each with its own row"
 n0=$(sql "SELECT count(*) FROM audit_log WHERE action = 'secret.get' AND path = '{audit,k}' AND result = 'ok'")
 for i in $(seq 10); do secret get audit/k >/dev/null 2>&1 & done

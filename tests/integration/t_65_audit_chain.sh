@@ -41,8 +41,10 @@ verify() { req $'{"action":"audit.verify"}\n'; tail -n 1 "$OUT_FILE" >"$T/verify
 vj() { jq -r "$1" <"$T/verify.json"; }
 
 describe "a history of puts and gets; every row gets a MAC and a seal"
-req $'{"action":"secret.put","path":["t","a"],"value":"marker-one"}\n{"action":"secret.put","path":["t","b"],"value":"two"}\n{"action":"secret.get","path":["t","a"]}\n{"action":"secret.get","path":["t","nope"]}\n{"action":"secret.get","path":["t","b"]}\n'
+req $'{"action":"secret.put","path":["t","a"],"value":"marker-one"}\n{"action":"secret.put","path":["t","b"],"value":"two"}\n{"action":"secret.get","path":["t","a"]}\n{"action":"secret.get","path":["t","nope"]}\n{"action":"secret.get","path":["t","b"]}\n{"action":"secret.get","path":["t","b"]}\n{"action":"secret.get","path":["t","b"],"version":1}\n'
 expect_rc 0
+# the second and third gets of t/b commit their rows with their reads
+expect_eq "$(tsql "SELECT count(*) FROM audit_log WHERE action = 'secret.get' AND path = '{t,b}' AND result = 'ok' AND version = 1")" 3 "a row per get of t/b"
 sleep 0.5
 expect_eq "$(tsql "SELECT count(*) FROM audit_log WHERE mac IS NULL OR octet_length(mac) <> 32")" 0 "every row has a MAC"
 verify
