@@ -22,10 +22,10 @@
 
 #include "admin.h"
 #include "audit.h"
-#include "get_hint.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "get_hint.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
