@@ -169,9 +169,7 @@ req_put_sealed(struct request *r, long long node, int version,
 {
 	const struct keyring *kr = ctx_keyring(r->ctx);
 	unsigned char nonce[SEAL_NONCE_LEN], *ct = NULL;
-	char nbuf[24], vbuf[16], kbuf[16], mbuf[16];
-	const char *v[7];
-	int lens[7] = { 0 }, fmts[7] = { 0 };
+	struct put_rows one, *rows = r->put_rows;
 	size_t clen;
 	uint32_t key_id;
 	int e;
@@ -179,24 +177,19 @@ req_put_sealed(struct request *r, long long node, int version,
 	if ((e = seal_value(kr, node, version, val, len, &key_id, nonce, &ct,
 	    &clen)) != 0)
 		return e;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(vbuf, sizeof(vbuf), "%d", version);
-	snprintf(kbuf, sizeof(kbuf), "%u", key_id);
-	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
-	v[0] = nbuf;
-	v[1] = vbuf;
-	v[2] = kbuf;
-	v[3] = (const char *)nonce;
-	lens[3] = SEAL_NONCE_LEN;
-	fmts[3] = 1;
-	v[4] = (const char *)ct;
-	lens[4] = (int)clen;
-	fmts[4] = 1;
-	v[5] = r->sess->principal;
-	v[6] = mbuf;
-	/* sent with the audit row and the COMMIT (db_queue copies) */
-	e = db_queue(r->db, ST_PUT_VERSION, 7, v, lens, fmts, NULL);
+	if (rows == NULL) {
+		rows = &one;
+		put_rows_init(rows, r->ctx->cfg->max_versions);
+	}
+	put_rows_add(rows, node, version, key_id, nonce, sizeof(nonce), ct,
+	    clen, r->sess->principal);
 	free(ct);
+	/* sent with the audit row and the COMMIT; in a batch, by the
+	 * batcher with the others' */
+	if (rows == &one) {
+		e = put_rows_queue(rows, r->db);
+		put_rows_free(rows);
+	}
 	if (e == 0) {
 		audit_value_hash(kr, val, len, r->value_hash);
 		r->has_hash = 1;

@@ -86,8 +86,9 @@ int	req_open_value(struct request *r, long long node, int version,
 	    PGresult *res, int row, int col, unsigned char **pt,
 	    size_t *plen) SD_MUST_CHECK;
 /* Seal val as version of node and queue its INSERT (pruning old
- * versions), sent with the next statement or the COMMIT; note the
- * version and value hash for the audit row. */
+ * versions), sent with the next statement or the COMMIT (in a write
+ * batch, added to r->put_rows instead); note the version and value hash
+ * for the audit row. */
 int	req_put_sealed(struct request *r, long long node, int version,
 	    const unsigned char *val, size_t len) SD_MUST_CHECK;
 

@@ -2,10 +2,10 @@
  * audit.c - building audit rows, the audit writer threads, and sealing.
  *
  * A writer takes every row queued since its last commit (up to
- * AUDIT_BATCH_MAX), sends one prepared INSERT per row in libpq pipeline
- * mode, and ends with one Sync: the rows form one implicit transaction,
- * so they commit together or, on any error, none does and every waiter
- * gets the error.  This turns N concurrent reads' N commits into one.
+ * AUDIT_BATCH_MAX) and inserts them with one statement, each column an
+ * array (audit_insert in store.c): the rows commit together or, on any
+ * error, none does and every waiter gets the error.  This turns N
+ * concurrent reads' N commits into one, and N statements into one.
  * A row may come with its request's read (audit_submit_read): the writer
  * then first sends the reads of its batch, in one round trip, finishes
  * those requests with their results and builds their rows.  There are
@@ -34,6 +34,7 @@
 #include "audit.h"
 #include "log.h"
 #include "monotime.h"
+#include "pg_array.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -285,16 +286,209 @@ sealable_add(int64_t id, const unsigned char *mac)
 		pthread_cond_signal(&q.seal_cv);
 }
 
+/* Rows as the columns of one audit_insert (store.c). */
+struct row_columns {
+	struct pg_array	col[AUDIT_NPARAMS];
+	const char	*v[AUDIT_NPARAMS];	/* the parameters */
+	int		 n;
+};
+
+static void
+columns_init(struct row_columns *c)
+{
+	int i;
+
+	for (i = 0; i < AUDIT_NPARAMS; i++)
+		pg_array_init(&c->col[i]);
+	c->n = 0;
+}
+
+static void
+columns_add(struct row_columns *c, const struct audit_row *row)
+{
+	int i;
+
+	for (i = 0; i < AUDIT_NPARAMS; i++)
+		if (row->v[i] == NULL)
+			pg_array_null(&c->col[i]);
+		else if (row->fmt[i] == 1)
+			pg_array_bytea(&c->col[i],
+			    (const unsigned char *)row->v[i],
+			    (size_t)row->len[i]);
+		else
+			pg_array_text(&c->col[i], row->v[i]);
+	c->n++;
+}
+
+static const char *const *
+columns_params(struct row_columns *c)
+{
+	int i;
+
+	for (i = 0; i < AUDIT_NPARAMS; i++)
+		c->v[i] = pg_array_str(&c->col[i]);
+	return c->v;
+}
+
+static void
+columns_free(struct row_columns *c)
+{
+	int i;
+
+	for (i = 0; i < AUDIT_NPARAMS; i++)
+		pg_array_free(&c->col[i]);
+}
+
+/*
+ * The id of the row with this MAC in audit_insert's result (id, MAC in
+ * hex per row, in the order sent): row i is looked at first, and the
+ * others should the order ever differ.  0 if no row has it.
+ */
+static int64_t
+result_id(const PGresult *res, int i, const unsigned char *mac)
+{
+	char hex[2 * AUDIT_HASH_LEN + 1];
+	int k, n = PQntuples(res);
+
+	sodium_bin2hex(hex, sizeof(hex), mac, AUDIT_HASH_LEN);
+	for (k = 0; k < n; k++)
+		if (strcmp(PQgetvalue(res, (i + k) % n, 1), hex) == 0)
+			return strtoll(PQgetvalue(res, (i + k) % n, 0), NULL,
+			    10);
+	return 0;
+}
+
+/* Give each of the n rows its id from audit_insert's result. */
+static int
+rows_take_ids(struct audit_row *rows, int n, const PGresult *res)
+{
+	struct audit_row *row;
+	int i;
+
+	if (PQntuples(res) != n)
+		goto bad;
+	for (row = rows, i = 0; row != NULL; row = row->next, i++)
+		if ((row->id = result_id(res, i, row->mac)) == 0)
+			goto bad;
+	return 0;
+bad:
+	log_error("audit insert: the rows returned are not the rows sent");
+	return SD_EINTERNAL;
+}
+
+struct audit_batch {
+	struct row_columns	 cols;
+	struct {
+		unsigned char	 mac[AUDIT_HASH_LEN];
+		char		*mirror;
+	}			*row;
+	int			 cap;
+	PGresult		*res;
+};
+
+static void	audit_batch_reset(struct audit_batch *);
+
+struct audit_batch *
+audit_batch_new(void)
+{
+	struct audit_batch *b = xcalloc(1, sizeof(*b));
+
+	columns_init(&b->cols);
+	return b;
+}
+
+static void
+batch_add(struct audit_batch *b, struct audit_row *row)
+{
+	if (b->cols.n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 32;
+		b->row = xreallocarray(b->row, (size_t)b->cap,
+		    sizeof(*b->row));
+	}
+	memcpy(b->row[b->cols.n].mac, row->mac, AUDIT_HASH_LEN);
+	b->row[b->cols.n].mirror = row->mirror;
+	row->mirror = NULL;
+	columns_add(&b->cols, row);
+}
+
+int
+audit_batch_queue(struct audit_batch *b, struct db *d)
+{
+	if (b->cols.n == 0)
+		return 0;
+	return db_queue(d, ST_AUDIT_INSERT, AUDIT_NPARAMS,
+	    columns_params(&b->cols), NULL, NULL, &b->res);
+}
+
+void
+audit_batch_committed(struct audit_batch *b)
+{
+	int64_t id;
+	int i;
+
+	if (b->res == NULL)
+		return;
+	for (i = 0; i < b->cols.n; i++) {
+		if (i >= PQntuples(b->res) ||
+		    (id = result_id(b->res, i, b->row[i].mac)) == 0) {
+			/* committed all the same: the next start seals it */
+			log_error("audit insert: the rows returned are not "
+			    "the rows sent");
+			continue;
+		}
+		if (b->row[i].mirror != NULL)
+			syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s",
+			    b->row[i].mirror);
+		pthread_mutex_lock(&q.mu);
+		sealable_add(id, b->row[i].mac);
+		pthread_mutex_unlock(&q.mu);
+	}
+	audit_batch_reset(b);
+}
+
+static void
+audit_batch_reset(struct audit_batch *b)
+{
+	int i;
+
+	for (i = 0; i < b->cols.n; i++)
+		free(b->row[i].mirror);
+	PQclear(b->res);
+	b->res = NULL;
+	columns_free(&b->cols);
+	columns_init(&b->cols);
+}
+
+void
+audit_batch_free(struct audit_batch *b)
+{
+	if (b == NULL)
+		return;
+	audit_batch_reset(b);
+	columns_free(&b->cols);
+	free(b->row);
+	free(b);
+}
+
 int
 audit_write(struct request *r, const char *action, int err)
 {
 	struct audit_row row = { 0 };
+	struct row_columns cols;
 	int e;
 
 	row_build(&row, r, action, err);
-	/* libpq copies the parameters into its buffer: row can go now */
+	if (r->audit_batch != NULL) {
+		batch_add(r->audit_batch, &row);
+		row_free(&row);
+		return 0;
+	}
+	columns_init(&cols);
+	columns_add(&cols, &row);
+	/* libpq copies the parameters into its buffer: all can go now */
 	e = db_queue(r->db, ST_AUDIT_INSERT, AUDIT_NPARAMS,
-	    (const char *const *)row.v, row.len, row.fmt, &r->audit_res);
+	    columns_params(&cols), NULL, NULL, &r->audit_res);
+	columns_free(&cols);
 	if (e == 0) {
 		memcpy(r->audit_mac, row.mac, AUDIT_HASH_LEN);
 		r->audit_mirror = row.mirror;
@@ -554,68 +748,37 @@ run_reads(PGconn *c, struct audit_row *rows, int err)
 }
 
 /*
- * Run a batch's reads, then commit its rows in one pipeline; 0 or an
+ * Run a batch's reads, then commit its rows with one statement; 0 or an
  * SD_E* code for all of the rows.
  */
 static int
 write_batch(struct audit_row *rows)
 {
-	const struct db_stmt *st = &store_stmts[ST_AUDIT_INSERT];
+	struct row_columns cols;
 	struct audit_row *row;
 	struct db *d;
-	PGconn *c;
 	PGresult *res;
-	int e = 0, n, sync;
+	int e;
 
 	if ((e = db_acquire(q.pool, &d)) != 0) {
 		run_reads(NULL, rows, e);
 		return e;
 	}
-	c = db_conn(d);
-	run_reads(c, rows, 0);
-	if (PQenterPipelineMode(c) != 1) {
-		db_release(q.pool, d);
-		return SD_EINTERNAL;
+	run_reads(db_conn(d), rows, 0);
+	if (PQpipelineStatus(db_conn(d)) != PQ_PIPELINE_OFF) {
+		db_release(q.pool, d);		/* reconnects it */
+		return SD_EUNAVAIL;
 	}
+	columns_init(&cols);
 	for (row = rows; row != NULL; row = row->next)
-		if (PQsendQueryPrepared(c, st->name, AUDIT_NPARAMS,
-		    (const char *const *)row->v, row->len, row->fmt, 0) != 1)
-			e = SD_EUNAVAIL;
-	if (e == 0 && PQpipelineSync(c) != 1)
-		e = SD_EUNAVAIL;
-	/* one result (then NULL) per query, then the sync */
-	for (row = rows; e == 0 && row != NULL; row = row->next) {
-		if ((res = PQgetResult(c)) == NULL) {
-			e = SD_EUNAVAIL;
-			break;
-		}
-		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-		    PQntuples(res) == 1)
-			row->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		else {
-			if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
-				log_error("audit insert: %s",
-				    PQresultErrorMessage(res));
-			e = PQstatus(c) == CONNECTION_OK ? SD_EINTERNAL :
-			    SD_EUNAVAIL;
-		}
-		PQclear(res);
-		while ((res = PQgetResult(c)) != NULL)
-			PQclear(res);
-	}
-	/* drain what an error aborted (a result and a NULL each), up to
-	 * and including the sync result */
-	for (n = 0, sync = 0; !sync && n < 2 * AUDIT_BATCH_MAX + 2 &&
-	    PQstatus(c) == CONNECTION_OK; n++) {
-		if ((res = PQgetResult(c)) == NULL)
-			continue;
-		sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		columns_add(&cols, row);
+	e = db_exec(d, ST_AUDIT_INSERT, AUDIT_NPARAMS, columns_params(&cols),
+	    NULL, NULL, &res);
+	if (e == 0) {
+		e = rows_take_ids(rows, cols.n, res);
 		PQclear(res);
 	}
-	if (PQexitPipelineMode(c) != 1 && e == 0)
-		e = SD_EINTERNAL;
-	if (PQstatus(c) != CONNECTION_OK && e == 0)
-		e = SD_EUNAVAIL;
+	columns_free(&cols);
 	db_release(q.pool, d);
 	return e;
 }

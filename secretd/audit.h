@@ -42,6 +42,18 @@ void	audit_writer_stop(void);
 int	audit_write(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
 void	audit_committed(struct request *r);
+/*
+ * A write batch's rows (write_batch.c), sent as one statement: while
+ * r->audit_batch is set, audit_write adds r's row to it and
+ * audit_committed(r) does nothing.  audit_batch_queue queues the
+ * statement on d (it travels with the COMMIT); after the COMMIT,
+ * audit_batch_committed does for every row what audit_committed does.
+ * audit_batch_free forgets rows not committed (after a rollback).
+ */
+struct audit_batch	*audit_batch_new(void);
+int	audit_batch_queue(struct audit_batch *b, struct db *d) SD_MUST_CHECK;
+void	audit_batch_committed(struct audit_batch *b);
+void	audit_batch_free(struct audit_batch *b);
 int	audit_submit(struct request *r, const char *action, int err)
 	    SD_MUST_CHECK;
 

@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "path.h"
+#include "put_rows.h"
 #include "sshkey.h"
 
 /* Shared by every connection; read-only once serving, but for kr. */
@@ -79,6 +80,11 @@ struct request {
 	 * statement (audit_exec_with_row): its action, and whether done */
 	const char		*lone_action;
 	int			 row_written;
+	/* in a write batch: where its new versions go, for one statement
+	 * (put_rows.h); NULL: a put sends its own */
+	struct put_rows		*put_rows;
+	/* ... and its audit row (audit.h), or NULL */
+	struct audit_batch	*audit_batch;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_array.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -91,16 +92,29 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "FROM node n LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = n.current_version WHERE n.id = $1 "
 	    "FOR UPDATE OF n" },
+	/*
+	 * New versions, a row per node (put_rows.h): $1..$6 are the
+	 * columns as arrays, $7 the versions kept.  "old" is each node's
+	 * row before this statement moves it.
+	 */
 	[ST_PUT_VERSION] = { "put_version",
-	    "WITH ins AS (INSERT INTO secret_version "
+	    "WITH d AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], "
+	    "$2::integer[], $3::integer[], $4::bytea[], $5::bytea[], "
+	    "$6::text[]) AS d(node_id, version, key_id, nonce, ciphertext, "
+	    "created_by)), "
+	    "old AS MATERIALIZED (SELECT n.id, n.pruned_to FROM node n "
+	    "JOIN d ON n.id = d.node_id), "
+	    "ins AS (INSERT INTO secret_version "
 	    "(node_id, version, key_id, nonce, ciphertext, created_by) "
-	    "VALUES ($1, $2, $3, $4, $5, $6)), "
-	    "old AS (SELECT pruned_to FROM node WHERE id = $1), "
-	    "upd AS (UPDATE node SET current_version = $2, pruned_to = "
-	    "greatest(pruned_to, $2::integer - $7::integer) WHERE id = $1) "
-	    "DELETE FROM secret_version WHERE node_id = $1 "
-	    "AND version <= $2::integer - $7::integer "
-	    "AND version > (SELECT pruned_to FROM old)" },
+	    "SELECT node_id, version, key_id, nonce, ciphertext, created_by "
+	    "FROM d), "
+	    "upd AS (UPDATE node n SET current_version = d.version, "
+	    "pruned_to = greatest(n.pruned_to, d.version - $7::integer) "
+	    "FROM d WHERE n.id = d.node_id) "
+	    "DELETE FROM secret_version s USING d JOIN old ON old.id = d.node_id "
+	    "WHERE s.node_id = d.node_id "
+	    "AND s.version <= d.version - $7::integer "
+	    "AND s.version > old.pruned_to" },
 	[ST_TOMBSTONE] = { "tombstone",
 	    "WITH ins AS (INSERT INTO secret_version "
 	    "(node_id, version, deleted, created_by) "
@@ -237,13 +251,28 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_KEY_REMOVE] = { "key_remove",
 	    "DELETE FROM principal_key WHERE principal_id = $1 "
 	    "AND fingerprint = $2" },
+	/*
+	 * Audit rows, any number: $1..$15 are the columns as arrays
+	 * (audit.c), returned in the order given (ORDER BY ord), each with
+	 * its MAC so that the caller can check which id is whose.
+	 */
 	[ST_AUDIT_INSERT] = { "audit_insert",
 	    "INSERT INTO audit_log (principal, fingerprint, action, path, "
 	    "version, result, error_code, client_addr, client_port, "
 	    "session_id, request_id, value_hash, detail, at, mac) "
-	    "VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10, $11, "
-	    "$12, $13::json, 'epoch'::timestamptz + $14::bigint * "
-	    "interval '1 microsecond', $15) RETURNING id" },
+	    "SELECT u.principal, u.fingerprint, u.action, u.path::text[], "
+	    "u.version, u.result, u.error_code, u.client_addr, "
+	    "u.client_port, u.session_id, u.request_id, u.value_hash, "
+	    "u.detail::json, 'epoch'::timestamptz + u.at * "
+	    "interval '1 microsecond', u.mac "
+	    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+	    "$5::integer[], $6::text[], $7::text[], $8::text[], "
+	    "$9::integer[], $10::text[], $11::text[], $12::bytea[], "
+	    "$13::text[], $14::bigint[], $15::bytea[]) WITH ORDINALITY "
+	    "AS u(principal, fingerprint, action, path, version, result, "
+	    "error_code, client_addr, client_port, session_id, request_id, "
+	    "value_hash, detail, at, mac, ord) ORDER BY u.ord "
+	    "RETURNING id, encode(mac, 'hex')" },
 	[ST_SEAL_HEAD] = { "seal_head",
 	    "SELECT seq, hash FROM audit_seal ORDER BY seq DESC LIMIT 1" },
 	[ST_SEAL_INSERT] = { "seal_insert",
@@ -407,32 +436,13 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 char *
 store_path_param(const struct sd_path *p)
 {
-	size_t need = 3;
-	char *out, *o;
-	const char *s;
+	struct pg_array a;
 	int k;
 
-	for (k = 0; k < p->n; k++) {
-		need += 3;
-		for (s = p->name[k]; *s != '\0'; s++)
-			need += (*s == '"' || *s == '\\') ? 2 : 1;
-	}
-	o = out = xmalloc(need);
-	*o++ = '{';
-	for (k = 0; k < p->n; k++) {
-		if (k > 0)
-			*o++ = ',';
-		*o++ = '"';
-		for (s = p->name[k]; *s != '\0'; s++) {
-			if (*s == '"' || *s == '\\')
-				*o++ = '\\';
-			*o++ = *s;
-		}
-		*o++ = '"';
-	}
-	*o++ = '}';
-	*o = '\0';
-	return out;
+	pg_array_init(&a);
+	for (k = 0; k < p->n; k++)
+		pg_array_text(&a, p->name[k]);
+	return pg_array_take(&a);
 }
 
 /*

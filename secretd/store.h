@@ -51,7 +51,7 @@ enum stmt {
 	ST_PRINCIPAL_KEYS,	/* principal id */
 	ST_KEY_ADD,		/* fp, principal id, type, b64 */
 	ST_KEY_REMOVE,		/* principal id, fp */
-	ST_AUDIT_INSERT,	/* 15 fields -> id */
+	ST_AUDIT_INSERT,	/* 15 columns -> id, mac per row */
 	ST_SEAL_HEAD,		/* -> seq, hash of the last seal */
 	ST_SEAL_INSERT,		/* seqs[], ids[], hashes[] */
 	ST_UNSEALED,		/* -> id, mac of recent rows with no seal */

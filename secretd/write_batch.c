@@ -4,7 +4,9 @@
  * One thread, the batcher, on a connection of its own.  Per batch, two
  * round trips: BEGIN and every request's first statement (for a put:
  * the permission check and the lock of its node), then every request's
- * writes and audit row and the COMMIT.  A lone put costs two round trips
+ * writes and audit row and the COMMIT.  The puts' new versions go in
+ * one statement for the batch (put_rows.h), and so do the audit rows
+ * (audit_batch in audit.h).  A lone put costs two round trips
  * and a commit; a batch of thirty costs the same, which is most of what
  * a put costs PostgreSQL (docs/performance.md).
  *
@@ -119,6 +121,8 @@ batch_failed(struct db *d, struct item **batch, int n, int e)
 static void
 run_batch(struct item **batch, int n)
 {
+	struct audit_batch *audit;
+	struct put_rows rows;
 	struct request *r;
 	struct db *d;
 	int i, e;
@@ -129,6 +133,7 @@ run_batch(struct item **batch, int n)
 			batch[i]->err = DEFER_ALONE;
 		return;
 	}
+	audit = audit_batch_new();
 	/* round trip 1: BEGIN and the first statements */
 	if ((e = db_begin(d)) != 0)
 		goto fail;
@@ -139,28 +144,38 @@ run_batch(struct item **batch, int n)
 	if ((e = db_flush(d)) != 0)
 		goto fail;
 	/* each request's second half queues its writes, then its row */
+	put_rows_init(&rows, batch[0]->r->ctx->cfg->max_versions);
 	for (i = 0; i < n; i++) {
 		r = batch[i]->r;
 		r->db = d;
+		r->put_rows = &rows;
+		r->audit_batch = audit;
 		batch[i]->err = batch[i]->rd->finish(r, batch[i]->rd,
 		    batch[i]->res);
 		batch[i]->res = NULL;
 		if (batch[i]->err != DEFER_ALONE)
 			e = audit_write(r, batch[i]->action, batch[i]->err);
 		r->db = NULL;
+		r->put_rows = NULL;
+		r->audit_batch = NULL;
 		if (e != 0)
-			goto fail;
+			break;
 	}
+	if (e == 0 && rows.n > 0)
+		e = put_rows_queue(&rows, d);
+	put_rows_free(&rows);
+	if (e == 0)
+		e = audit_batch_queue(audit, d);
 	/* round trip 2: all of it, and the COMMIT */
-	if ((e = db_commit(d)) != 0)
+	if (e != 0 || (e = db_commit(d)) != 0)
 		goto fail;
-	for (i = 0; i < n; i++)
-		if (batch[i]->err != DEFER_ALONE)
-			audit_committed(batch[i]->r);
+	audit_batch_committed(audit);
+	audit_batch_free(audit);
 	db_release(q.pool, d);
 	return;
 fail:
 	batch_failed(d, batch, n, e);
+	audit_batch_free(audit);
 	db_release(q.pool, d);
 }
 
