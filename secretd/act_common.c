@@ -137,7 +137,7 @@ req_lock_node(struct request *r, long long node, int *current, int *live)
 
 int
 req_open_value(struct request *r, long long node, int version,
-    PGresult *res, int row, int col, unsigned char **pt, size_t *plen)
+    const PGresult *res, int row, int col, unsigned char **pt, size_t *plen)
 {
 	unsigned char *nonce, *ct;
 	size_t nlen = 0, clen = 0;

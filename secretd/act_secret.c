@@ -39,7 +39,8 @@ denied(struct request *r, const char *what)
  * trip and finishes each there (audit_submit_read).
  */
 static int
-get_finish(struct request *r, const struct deferred_read *rd, PGresult *res)
+get_finish(struct request *r, const struct deferred_read *rd,
+    const PGresult *res, int row)
 {
 	long long want = rd->arg;
 	unsigned char *pt = NULL;
@@ -47,44 +48,33 @@ get_finish(struct request *r, const struct deferred_read *rd, PGresult *res)
 	long long node;
 	int e, version;
 
-	if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
-		PQclear(res);
+	if (!acl_allows(atoi(PQgetvalue(res, row, 0)), PERM_READ))
 		return denied(r, "read");
-	}
 	if (want > 0)
 		r->version = want;
-	if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2)) {
-		PQclear(res);
+	if (PQgetisnull(res, row, 1) || PQgetisnull(res, row, 2))
 		return req_fail(r, SD_ENOTFOUND, want > 0 ?
 		    "no such version" : "no value at this path");
-	}
-	node = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	version = atoi(PQgetvalue(res, 0, 2));
+	node = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+	version = atoi(PQgetvalue(res, row, 2));
 	r->version = version;
-	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
-		PQclear(res);
+	if (strcmp(PQgetvalue(res, row, 3), "t") == 0)
 		return req_fail(r, SD_ENOTFOUND, want > 0 ? "version %d is a "
 		    "deletion" : "the value was deleted (version %d)", version);
-	}
-	if (PQgetisnull(res, 0, 6)) {
-		PQclear(res);
+	if (PQgetisnull(res, row, 6))
 		return req_fail(r, SD_ENOTFOUND, "version %d was destroyed",
 		    version);
-	}
-	if ((e = req_open_value(r, node, version, res, 0, 4, &pt,
-	    &plen)) != 0) {
-		PQclear(res);
+	if ((e = req_open_value(r, node, version, res, row, 4, &pt,
+	    &plen)) != 0)
 		return e;
-	}
 	json_object_set_new(r->resp, "path", path_to_json(&r->path));
 	proto_set_value(r->resp, pt, plen);
 	freezero(pt, plen + 1);
 	json_object_set_new(r->resp, "version", json_integer(version));
 	json_object_set_new(r->resp, "updated_at",
-	    json_string(PQgetvalue(res, 0, 7)));
+	    json_string(PQgetvalue(res, row, 7)));
 	json_object_set_new(r->resp, "updated_by",
-	    json_string(PQgetvalue(res, 0, 8)));
-	PQclear(res);
+	    json_string(PQgetvalue(res, row, 8)));
 	return 0;
 }
 
@@ -156,8 +146,10 @@ act_secret_get(struct request *r)
 	 * the audit row's, told apart only by running them apart) */
 	if (expect == 0 || get_audited(r, &rd, expect, &res) != 0)
 		e = db_exec(r->db, rd.stmt, rd.n, rd.v, NULL, NULL, &res);
-	if (e == 0)
-		e = rd.finish(r, &rd, res);
+	if (e == 0) {
+		e = rd.finish(r, &rd, res, 0);
+		PQclear(res);
+	}
 	if (e == 0 && rd.arg == 0)
 		get_hint_store(rd.v[1], (int)r->version);
 out:
@@ -205,33 +197,28 @@ out:
  * lock; *node set); else an error.
  */
 static int
-put_lock_row(struct request *r, PGresult *res, long long *node,
-    int *current, int *live)
+put_lock_row(struct request *r, const PGresult *res, int row,
+    long long *node, int *current, int *live)
 {
-	int e = DEFER_ALONE;
-
-	if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_WRITE))
-		e = denied(r, "write");
-	else if (!PQgetisnull(res, 0, 2)) {
-		*node = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-		*current = atoi(PQgetvalue(res, 0, 3));
-		*live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-		if (strcmp(PQgetvalue(res, 0, 5), "t") != 0)
-			e = 0;	/* else stale */
-	}
-	PQclear(res);
-	return e;
+	if (!acl_allows(atoi(PQgetvalue(res, row, 0)), PERM_WRITE))
+		return denied(r, "write");
+	if (PQgetisnull(res, row, 2))
+		return DEFER_ALONE;
+	*node = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+	*current = atoi(PQgetvalue(res, row, 3));
+	*live = strcmp(PQgetvalue(res, row, 4), "t") == 0;
+	return strcmp(PQgetvalue(res, row, 5), "t") == 0 ? DEFER_ALONE : 0;
 }
 
 /* The batched second half (write_batch.c). */
 static int
 put_finish(struct request *r, const struct deferred_read *rd,
-    PGresult *res)
+    const PGresult *res, int row)
 {
 	long long node = 0;
 	int e, current = 0, live = 0;
 
-	if ((e = put_lock_row(r, res, &node, &current, &live)) != 0)
+	if ((e = put_lock_row(r, res, row, &node, &current, &live)) != 0)
 		return e;
 	return put_write(r, rd->arg, node, current, live);
 }
@@ -272,20 +259,25 @@ int
 act_secret_put(struct request *r)
 {
 	struct deferred_read rd;
+	const struct deferred_read *one = &rd;
+	struct pg_array col[3];
+	const char *v[3];
 	long long node = 0;
-	int e, try, exists, created = 0, current = 0, live = 0;
+	int e, k, try, exists, created = 0, current = 0, live = 0;
 	PGresult *res;
 
 	if ((e = act_secret_put_lock(r, &rd)) != 0)
 		goto out;
+	deferred_read_arrays(&one, 1, col, v);
 	for (try = 0;; try++) {
-		if ((e = db_exec(r->db, rd.stmt, rd.n, rd.v, NULL, NULL,
+		if ((e = db_exec(r->db, rd.stmt, rd.n, v, NULL, NULL,
 		    &res)) != 0)
-			goto out;
+			break;
 		exists = !PQgetisnull(res, 0, 1);
 		node = 0;
-		if ((e = put_lock_row(r, res, &node, &current, &live)) !=
-		    DEFER_ALONE)
+		e = put_lock_row(r, res, 0, &node, &current, &live);
+		PQclear(res);
+		if (e != DEFER_ALONE)
 			break;
 		if (node != 0 && try < 2)
 			continue;	/* stale: read again, lock in hand */
@@ -295,10 +287,12 @@ act_secret_put(struct request *r)
 		}
 		if ((e = db_exec(r->db, ST_ENSURE_PATH, 1, &rd.v[1], NULL,
 		    NULL, &res)) != 0)
-			goto out;
+			break;
 		PQclear(res);
 		created = 1;
 	}
+	for (k = 0; k < rd.n; k++)
+		pg_array_free(&col[k]);
 	if (e == 0)
 		e = put_write(r, rd.arg, node, current, live);
 out:

@@ -83,7 +83,7 @@ int	req_lock_node(struct request *r, long long node, int *current,
 /* Open the value in row/col (key_id, nonce, ciphertext at col..col+2) of
  * node/version; *pt is the caller's to freezero(*pt, *plen + 1). */
 int	req_open_value(struct request *r, long long node, int version,
-	    PGresult *res, int row, int col, unsigned char **pt,
+	    const PGresult *res, int row, int col, unsigned char **pt,
 	    size_t *plen) SD_MUST_CHECK;
 /* Seal val as version of node and queue its INSERT (pruning old
  * versions), sent with the next statement or the COMMIT (in a write

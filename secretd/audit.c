@@ -738,9 +738,11 @@ run_reads(PGconn *c, struct audit_row *rows, int err)
 		res = e == 0 ? read_result(c, &row->read_err) : NULL;
 		if (e != 0)
 			row->read_err = e;
-		if (res != NULL)
+		if (res != NULL) {
 			row->read_err = row->read->finish(row->req, row->read,
-			    res);
+			    res, 0);
+			PQclear(res);
+		}
 		row_build(row, row->req, row->action, row->read_err);
 	}
 	if (e == 0 && PQexitPipelineMode(c) != 1)

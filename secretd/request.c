@@ -63,6 +63,23 @@ req_audit_item(struct request *r, const struct sd_path *path,
 }
 
 void
+deferred_read_arrays(const struct deferred_read *const *rds, int n,
+    struct pg_array *col, const char **v)
+{
+	int i, k;
+
+	for (k = 0; k < rds[0]->n; k++) {
+		pg_array_init(&col[k]);
+		for (i = 0; i < n; i++)
+			if (rds[i]->v[k] == NULL)
+				pg_array_null(&col[k]);
+			else
+				pg_array_text(&col[k], rds[i]->v[k]);
+		v[k] = pg_array_str(&col[k]);
+	}
+}
+
+void
 deferred_read_free(struct deferred_read *rd)
 {
 	size_t i;

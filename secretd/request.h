@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "path.h"
+#include "pg_array.h"
 #include "put_rows.h"
 #include "sshkey.h"
 
@@ -92,9 +93,12 @@ struct request {
  * can run elsewhere: on the request's connection, or in a batch with
  * those of other requests.  A read's is its one statement, which the
  * audit writer batches (audit_submit_read); a put's locks the node it
- * changes, in the write batcher's transaction (write_batch.c).  finish,
- * the handler's second half, turns the result into the answer (or an
- * SD_E* code, or DEFER_ALONE) and PQclear()s it.
+ * changes, in the write batcher's transaction (write_batch.c), with one
+ * statement for the whole batch: a statement that takes each parameter
+ * as an array, an element per request, and returns a row per request
+ * in that order (deferred_read_arrays).  finish, the handler's second
+ * half, turns its row of the result into the answer (or an SD_E* code,
+ * or DEFER_ALONE); the caller clears the result.
  */
 struct deferred_read {
 	int		 stmt;
@@ -103,8 +107,16 @@ struct deferred_read {
 	char		*own[4];
 	long long	 arg;		/* for finish (get: the version asked) */
 	int		(*finish)(struct request *r,
-			    const struct deferred_read *rd, PGresult *res);
+			    const struct deferred_read *rd,
+			    const PGresult *res, int row);
 };
+/*
+ * The parameters of the n reads rds (of one statement) as arrays: col
+ * (rds[0]->n of them, pg_array_free()d by the caller) and v, which
+ * points into them.
+ */
+void	deferred_read_arrays(const struct deferred_read *const *rds, int n,
+	    struct pg_array *col, const char **v);
 void	deferred_read_free(struct deferred_read *rd);
 
 /* From finish: nothing was done; run the request again, alone. */

@@ -94,26 +94,28 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "FOR UPDATE OF n" },
 	/*
 	 * New versions, a row per node (put_rows.h): $1..$6 are the
-	 * columns as arrays, $7 the versions kept.  "old" is each node's
-	 * row before this statement moves it.
+	 * columns as arrays, $7 the versions kept.  "old" has each node's
+	 * pruned_to before this statement moves it.
 	 */
 	[ST_PUT_VERSION] = { "put_version",
 	    "WITH d AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], "
 	    "$2::integer[], $3::integer[], $4::bytea[], $5::bytea[], "
 	    "$6::text[]) AS d(node_id, version, key_id, nonce, ciphertext, "
 	    "created_by)), "
-	    "old AS MATERIALIZED (SELECT n.id, n.pruned_to FROM node n "
-	    "JOIN d ON n.id = d.node_id), "
+	    "old AS MATERIALIZED (SELECT d.node_id, d.version, "
+	    "(SELECT n.pruned_to FROM node n WHERE n.id = d.node_id) "
+	    "AS pruned_to FROM d), "
 	    "ins AS (INSERT INTO secret_version "
 	    "(node_id, version, key_id, nonce, ciphertext, created_by) "
 	    "SELECT node_id, version, key_id, nonce, ciphertext, created_by "
 	    "FROM d), "
 	    "upd AS (UPDATE node n SET current_version = d.version, "
 	    "pruned_to = greatest(n.pruned_to, d.version - $7::integer) "
-	    "FROM d WHERE n.id = d.node_id) "
-	    "DELETE FROM secret_version s USING d JOIN old ON old.id = d.node_id "
-	    "WHERE s.node_id = d.node_id "
-	    "AND s.version <= d.version - $7::integer "
+	    "FROM d WHERE n.id = d.node_id AND n.id = ANY($1::bigint[])) "
+	    /* both bounds from one row of old: one index range per node */
+	    "DELETE FROM secret_version s USING old "
+	    "WHERE s.node_id = old.node_id "
+	    "AND s.version <= old.version - $7::integer "
 	    "AND s.version > old.pruned_to" },
 	[ST_TOMBSTONE] = { "tombstone",
 	    "WITH ins AS (INSERT INTO secret_version "
@@ -170,27 +172,50 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_ENSURE_PATH] = { "ensure_path",
 	    "SELECT sd_ensure_path($1::text[])" },
 	/*
-	 * The walk, the permission check and the lock of the node, in one
-	 * plain statement: nothing is locked unless the caller holds every
-	 * bit of $3.  "found" is the node at the path before the lock (NULL:
-	 * the path does not exist yet, or the lock found it removed).  A
-	 * writer that committed while we waited for the lock hands us its
-	 * node row but not its version row (our snapshot predates it), so
-	 * "stale" says that current and live must be read again.
+	 * The walk, the permission check and the lock of the node, for a
+	 * put or a batch of puts (one statement: each parameter an array,
+	 * an element per put, struct deferred_read): principal $1, path $2,
+	 * the permission bits $3 needed.  Nothing is locked for a put
+	 * unless its principal holds every bit of its $3; nodes are locked
+	 * in id order, so that two batches cannot deadlock.  A row per put,
+	 * in their order: "found" is the node at the path before the lock
+	 * (NULL: the path does not exist yet, or the lock found it
+	 * removed).  A writer that committed while we waited for the lock
+	 * hands us its node row but not its version row (our snapshot
+	 * predates it), so "stale" says that current and live must be read
+	 * again.
 	 */
 	[ST_PUT_LOCK] = { "put_lock",
-	    PATH_WALK ", "
+	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, u.who, "
+	    "u.path::text[] AS path, u.need FROM unnest($1::bigint[], "
+	    "$2::text[], $3::integer[]) WITH ORDINALITY "
+	    "AS u(who, path, need, ord)), "
+	    /* one index lookup per level, whatever the table's size: a
+	     * step that finds nothing has a NULL id and ends its walk */
+	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, "
+	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, "
+	    "w.depth + 1, (SELECT n.id FROM node n WHERE n.parent_id = w.id "
+	    "AND n.name = w.path[w.depth + 1]) FROM walk w "
+	    "WHERE w.id IS NOT NULL AND w.depth < cardinality(w.path)), "
+	    "perms AS (SELECT w.ord, bit_or(g.perms) AS p FROM walk w "
+	    "JOIN node_grant g ON g.node_id = w.id "
+	    "JOIN group_member m ON m.group_id = g.group_id "
+	    "AND m.principal_id = w.who GROUP BY w.ord), "
+	    "res AS MATERIALIZED (SELECT r.ord, r.need, "
+	    "coalesce(perms.p, 0) AS p, w.id AS target FROM req r "
+	    "LEFT JOIN perms ON perms.ord = r.ord "
+	    "LEFT JOIN walk w ON w.ord = r.ord "
+	    "AND w.depth = cardinality(w.path)), "
 	    "locked AS MATERIALIZED (SELECT n.id, n.current_version "
-	    "FROM node n WHERE n.id = (SELECT id FROM target) "
-	    "AND $3::integer <> 0 "
-	    "AND (SELECT p FROM perms) & $3::integer = $3::integer "
-	    "FOR UPDATE) "
-	    "SELECT perms.p, (SELECT id FROM target), n.id, n.current_version, "
+	    "FROM node n WHERE n.id IN (SELECT target FROM res "
+	    "WHERE need <> 0 AND p & need = need) ORDER BY n.id "
+	    "FOR UPDATE OF n) "
+	    "SELECT res.p, res.target, n.id, n.current_version, "
 	    LIVE_VALUE ", n.current_version IS DISTINCT FROM "
 	    "(SELECT current_version FROM node WHERE id = n.id) "
-	    "FROM perms LEFT JOIN locked n ON true "
+	    "FROM res LEFT JOIN locked n ON n.id = res.target "
 	    "LEFT JOIN secret_version v ON v.node_id = n.id "
-	    "AND v.version = n.current_version" },
+	    "AND v.version = n.current_version ORDER BY res.ord" },
 	[ST_ACL_GET] = { "acl_get",
 	    "SELECT r.depth, g.name, ng.perms FROM sd_resolve($1::text[]) r "
 	    "JOIN node_grant ng ON ng.node_id = r.id "

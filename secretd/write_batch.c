@@ -2,17 +2,18 @@
  * write_batch.c - concurrent puts share a transaction (write_batch.h).
  *
  * One thread, the batcher, on a connection of its own.  Per batch, two
- * round trips: BEGIN and every request's first statement (for a put:
- * the permission check and the lock of its node), then every request's
- * writes and audit row and the COMMIT.  The puts' new versions go in
- * one statement for the batch (put_rows.h), and so do the audit rows
- * (audit_batch in audit.h).  A lone put costs two round trips
- * and a commit; a batch of thirty costs the same, which is most of what
- * a put costs PostgreSQL (docs/performance.md).
+ * round trips: BEGIN and the requests' first statement, one for the
+ * batch (for puts: the permission checks and the locks of their nodes),
+ * then every request's writes and audit row and the COMMIT.  Those are
+ * one statement per kind for the batch as well: the puts' new versions
+ * (put_rows.h) and the audit rows (audit_batch in audit.h).  A lone put
+ * costs two round trips and a commit; a batch of thirty costs the same,
+ * which is most of what a put costs PostgreSQL (docs/performance.md).
  *
  * A batch never holds two requests for the same path (the second waits
- * for the next batch: both would take the same version), and it locks
- * in path order, so that it cannot deadlock against another batch.
+ * for the next batch: both would take the same version), and put_lock
+ * locks in node order, so that it cannot deadlock against another
+ * batch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "pg_array.h"
 #include "store.h"
 #include "write_batch.h"
 #include "xmalloc.h"
@@ -35,7 +37,6 @@ struct item {
 	struct request			*r;
 	const char			*action;
 	const struct deferred_read	*rd;
-	PGresult			*res;	/* of rd's statement */
 	int				 err;	/* outcome, or DEFER_ALONE */
 	sem_t				 done;
 	struct item			*next;
@@ -58,13 +59,6 @@ static const char *
 item_path(const struct item *it)
 {
 	return it->rd->v[1];
-}
-
-static int
-item_cmp(const void *a, const void *b)
-{
-	return strcmp(item_path(*(struct item *const *)a),
-	    item_path(*(struct item *const *)b));
 }
 
 /*
@@ -109,8 +103,6 @@ batch_failed(struct db *d, struct item **batch, int n, int e)
 	db_rollback(d);
 	for (i = 0; i < n; i++) {
 		batch[i]->err = DEFER_ALONE;
-		PQclear(batch[i]->res);		/* those not finished yet */
-		batch[i]->res = NULL;
 		PQclear(batch[i]->r->audit_res);
 		batch[i]->r->audit_res = NULL;
 		free(batch[i]->r->audit_mirror);
@@ -121,27 +113,37 @@ batch_failed(struct db *d, struct item **batch, int n, int e)
 static void
 run_batch(struct item **batch, int n)
 {
+	const struct deferred_read *rds[WRITE_BATCH_MAX];
+	struct pg_array col[4];
+	const char *v[4];
 	struct audit_batch *audit;
 	struct put_rows rows;
 	struct request *r;
+	PGresult *res = NULL;
 	struct db *d;
 	int i, e;
 
-	qsort(batch, (size_t)n, sizeof(*batch), item_cmp);
 	if ((e = db_acquire(q.pool, &d)) != 0) {
 		for (i = 0; i < n; i++)
 			batch[i]->err = DEFER_ALONE;
 		return;
 	}
 	audit = audit_batch_new();
-	/* round trip 1: BEGIN and the first statements */
-	if ((e = db_begin(d)) != 0)
-		goto fail;
+	/* round trip 1: BEGIN and the first statement, for all of them */
 	for (i = 0; i < n; i++)
-		if ((e = db_queue(d, batch[i]->rd->stmt, batch[i]->rd->n,
-		    batch[i]->rd->v, NULL, NULL, &batch[i]->res)) != 0)
-			goto fail;
-	if ((e = db_flush(d)) != 0)
+		rds[i] = batch[i]->rd;
+	deferred_read_arrays(rds, n, col, v);
+	if ((e = db_begin(d)) == 0 && (e = db_queue(d, rds[0]->stmt,
+	    rds[0]->n, v, NULL, NULL, &res)) == 0)
+		e = db_flush(d);
+	for (i = 0; i < rds[0]->n; i++)
+		pg_array_free(&col[i]);
+	if (e == 0 && PQntuples(res) != n) {
+		log_error("%s: %d rows for %d requests",
+		    store_stmts[rds[0]->stmt].name, PQntuples(res), n);
+		e = SD_EINTERNAL;
+	}
+	if (e != 0)
 		goto fail;
 	/* each request's second half queues its writes, then its row */
 	put_rows_init(&rows, batch[0]->r->ctx->cfg->max_versions);
@@ -150,9 +152,7 @@ run_batch(struct item **batch, int n)
 		r->db = d;
 		r->put_rows = &rows;
 		r->audit_batch = audit;
-		batch[i]->err = batch[i]->rd->finish(r, batch[i]->rd,
-		    batch[i]->res);
-		batch[i]->res = NULL;
+		batch[i]->err = batch[i]->rd->finish(r, batch[i]->rd, res, i);
 		if (batch[i]->err != DEFER_ALONE)
 			e = audit_write(r, batch[i]->action, batch[i]->err);
 		r->db = NULL;
@@ -171,11 +171,13 @@ run_batch(struct item **batch, int n)
 		goto fail;
 	audit_batch_committed(audit);
 	audit_batch_free(audit);
+	PQclear(res);
 	db_release(q.pool, d);
 	return;
 fail:
 	batch_failed(d, batch, n, e);
 	audit_batch_free(audit);
+	PQclear(res);
 	db_release(q.pool, d);
 }
 
