@@ -90,6 +90,7 @@ act_secret_get_read(struct request *r, struct deferred_read *rd)
 	    &r->why)) != 0)
 		return e;
 	rd->stmt = ST_GET;
+	rd->batch_stmt = ST_GET_MANY;
 	rd->n = 3;
 	rd->arg = want;
 	/* owned copies: another thread may send them */
@@ -237,7 +238,8 @@ act_secret_put_lock(struct request *r, struct deferred_read *rd)
 	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
 	    &r->why)) != 0)
 		return e;
-	rd->stmt = ST_PUT_LOCK;
+	rd->stmt = ST_PUT_LOCK;		/* arrays, alone too */
+	rd->batch_stmt = ST_PUT_LOCK;
 	rd->n = 3;
 	rd->arg = cas;
 	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));

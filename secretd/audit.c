@@ -7,7 +7,7 @@
  * error, none does and every waiter gets the error.  This turns N
  * concurrent reads' N commits into one, and N statements into one.
  * A row may come with its request's read (audit_submit_read): the writer
- * then first sends the reads of its batch, in one round trip, finishes
+ * then first runs the reads of its batch, as one statement, finishes
  * those requests with their results and builds their rows.  There are
  * AUDIT_WRITERS writers, each with a connection, so that one batch's
  * reads run while another batch waits for its commit.
@@ -672,81 +672,55 @@ audit_submit_read(struct request *r, const char *action,
 
 /* ------------------------------------------------------------ the writer */
 
-/* The next result of a read sent with a Sync of its own, and its Sync. */
-static PGresult *
-read_result(PGconn *c, int *err)
-{
-	PGresult *res = NULL, *r;
-	int i;
-
-	for (i = 0; i < 4 && PQstatus(c) == CONNECTION_OK; i++) {
-		if ((r = PQgetResult(c)) == NULL)
-			continue;
-		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (res == NULL)
-			res = r;
-		else
-			PQclear(r);
-	}
-	*err = 0;
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
-	if (res != NULL)
-		log_error("read: %s", PQresultErrorMessage(res));
-	PQclear(res);
-	*err = PQstatus(c) == CONNECTION_OK ? SD_EINTERNAL : SD_EUNAVAIL;
-	return NULL;
-}
-
 /*
- * The reads of a batch (rows with a deferred read), in one round trip:
- * each statement in an implicit transaction of its own (a Sync after
- * each, so that one failing does not abort the others).  Then each
- * request is finished with its result and its row built.  A read that
- * cannot run fails its request with the error (err != 0: the
- * connection could not be had).
+ * The reads of a batch (rows with a deferred read), as one statement:
+ * their batch_stmt (struct deferred_read).  Then each request is
+ * finished with its row of the result, and its audit row built.  If
+ * the statement fails, every read of the batch fails with its error
+ * (err != 0: the connection could not be had).
  */
 static void
-run_reads(PGconn *c, struct audit_row *rows, int err)
+run_reads(struct db *d, struct audit_row *rows, int err)
 {
-	const struct db_stmt *st;
+	const struct deferred_read *rds[AUDIT_BATCH_MAX];
+	struct pg_array col[4];
+	const char *v[4];
 	struct audit_row *row;
-	PGresult *res;
-	int e = err, nreads = 0;
+	PGresult *res = NULL;
+	int i, e = err, n = 0;
 
 	for (row = rows; row != NULL; row = row->next)
-		nreads += row->read != NULL;
-	if (nreads == 0)
+		if (row->read != NULL)
+			rds[n++] = row->read;
+	if (n == 0)
 		return;
-	if (e == 0 && PQenterPipelineMode(c) != 1)
-		e = SD_EUNAVAIL;
-	for (row = rows; e == 0 && row != NULL; row = row->next) {
-		if (row->read == NULL)
-			continue;
-		st = &store_stmts[row->read->stmt];
-		if (PQsendQueryPrepared(c, st->name, row->read->n,
-		    row->read->v, NULL, NULL, 0) != 1 ||
-		    PQpipelineSync(c) != 1)
-			e = SD_EUNAVAIL;	/* the connection is dropped */
-	}
-	for (row = rows; row != NULL; row = row->next) {
-		if (row->read == NULL)
-			continue;
-		res = e == 0 ? read_result(c, &row->read_err) : NULL;
-		if (e != 0)
-			row->read_err = e;
-		if (res != NULL) {
-			row->read_err = row->read->finish(row->req, row->read,
-			    res, 0);
-			PQclear(res);
+	for (i = 1; e == 0 && i < n; i++)
+		if (rds[i]->batch_stmt != rds[0]->batch_stmt ||
+		    rds[i]->n != rds[0]->n) {
+			log_error("reads of different kinds in one batch");
+			e = SD_EINTERNAL;
 		}
+	if (e == 0) {
+		deferred_read_arrays(rds, n, col, v);
+		e = db_exec(d, rds[0]->batch_stmt, rds[0]->n, v, NULL, NULL,
+		    &res);
+		for (i = 0; i < rds[0]->n; i++)
+			pg_array_free(&col[i]);
+	}
+	if (e == 0 && PQntuples(res) != n) {
+		log_error("%s: %d rows for %d reads",
+		    store_stmts[rds[0]->batch_stmt].name, PQntuples(res), n);
+		e = SD_EINTERNAL;
+	}
+	for (row = rows, i = 0; row != NULL; row = row->next) {
+		if (row->read == NULL)
+			continue;
+		row->read_err = e != 0 ? e :
+		    row->read->finish(row->req, row->read, res, i);
+		i++;
 		row_build(row, row->req, row->action, row->read_err);
 	}
-	if (e == 0 && PQexitPipelineMode(c) != 1)
-		log_error("read pipeline: %s", PQerrorMessage(c));
+	PQclear(res);
 }
 
 /*
@@ -766,11 +740,7 @@ write_batch(struct audit_row *rows)
 		run_reads(NULL, rows, e);
 		return e;
 	}
-	run_reads(db_conn(d), rows, 0);
-	if (PQpipelineStatus(db_conn(d)) != PQ_PIPELINE_OFF) {
-		db_release(q.pool, d);		/* reconnects it */
-		return SD_EUNAVAIL;
-	}
+	run_reads(d, rows, 0);
 	columns_init(&cols);
 	for (row = rows; row != NULL; row = row->next)
 		columns_add(&cols, row);

@@ -585,9 +585,3 @@ db_rollback(struct db *d)
 	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		(void)simple(d, "ROLLBACK");
 }
-
-PGconn *
-db_conn(struct db *d)
-{
-	return d->conn;
-}

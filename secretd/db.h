@@ -85,8 +85,6 @@ int	db_failed_stmt(const struct db *db);
  * than the wait (docs/performance.md); never on a single CPU.
  */
 void	db_spin(struct db *db, int us);
-/* The connection of an acquired slot, for pipeline mode (audit.c). */
-PGconn	*db_conn(struct db *db);
 
 /* Transaction control.  BEGIN is sent with the first statement that
  * follows (one round trip less); a transaction in which nothing ran

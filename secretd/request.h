@@ -93,15 +93,16 @@ struct request {
  * can run elsewhere: on the request's connection, or in a batch with
  * those of other requests.  A read's is its one statement, which the
  * audit writer batches (audit_submit_read); a put's locks the node it
- * changes, in the write batcher's transaction (write_batch.c), with one
- * statement for the whole batch: a statement that takes each parameter
- * as an array, an element per request, and returns a row per request
- * in that order (deferred_read_arrays).  finish, the handler's second
+ * changes, in the write batcher's transaction (write_batch.c).  A batch
+ * runs one statement for all of its requests, batch_stmt: it takes each
+ * parameter as an array, an element per request (deferred_read_arrays),
+ * and returns a row per request, in that order.  finish, the handler's second
  * half, turns its row of the result into the answer (or an SD_E* code,
  * or DEFER_ALONE); the caller clears the result.
  */
 struct deferred_read {
-	int		 stmt;
+	int		 stmt;		/* alone */
+	int		 batch_stmt;	/* in a batch: arrays, as above */
 	int		 n;
 	const char	*v[4];		/* parameters, into own[] */
 	char		*own[4];

@@ -36,6 +36,34 @@
 	    "target AS (SELECT id FROM walk " \
 	    "WHERE depth = cardinality($2::text[])) "
 
+/*
+ * The same walk for many requests at once (a batch): principal $1, path
+ * $2 and a third column ($3, named col) per request, each an array with
+ * an element per request.  "res" has a row per request: ord (its place),
+ * col, perms p and the target node (NULL when the path does not exist).
+ * Each level is one index lookup, whatever the table's size; a step
+ * that finds nothing has a NULL id and ends its walk.
+ */
+#define PATHS_WALK(col) \
+	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, u.who, " \
+	    "u.path::text[] AS path, u." col " FROM unnest($1::bigint[], " \
+	    "$2::text[], $3::integer[]) WITH ORDINALITY " \
+	    "AS u(who, path, " col ", ord)), " \
+	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, " \
+	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, " \
+	    "w.depth + 1, (SELECT n.id FROM node n WHERE n.parent_id = w.id " \
+	    "AND n.name = w.path[w.depth + 1]) FROM walk w " \
+	    "WHERE w.id IS NOT NULL AND w.depth < cardinality(w.path)), " \
+	    "perms AS (SELECT w.ord, bit_or(g.perms) AS p FROM walk w " \
+	    "JOIN node_grant g ON g.node_id = w.id " \
+	    "JOIN group_member m ON m.group_id = g.group_id " \
+	    "AND m.principal_id = w.who GROUP BY w.ord), " \
+	    "res AS MATERIALIZED (SELECT r.ord, r." col ", " \
+	    "coalesce(perms.p, 0) AS p, w.id AS target FROM req r " \
+	    "LEFT JOIN perms ON perms.ord = r.ord " \
+	    "LEFT JOIN walk w ON w.ord = r.ord " \
+	    "AND w.depth = cardinality(w.path)) "
+
 const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_KEY_LOOKUP] = { "key_lookup",
 	    "SELECT p.id, p.name FROM principal_key k "
@@ -58,6 +86,16 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "LEFT JOIN node n ON n.id = target.id "
 	    "LEFT JOIN secret_version v ON v.node_id = n.id "
 	    "AND v.version = coalesce($3::integer, n.current_version)" },
+	/* get for a batch of reads (the audit writer's): $3 the version
+	 * asked, NULL for the latest; a row per read, in their order */
+	[ST_GET_MANY] = { "get_many",
+	    PATHS_WALK("want")
+	    "SELECT res.p, x.* FROM res LEFT JOIN LATERAL (SELECT n.id, "
+	    "v.version, v.deleted, v.key_id, v.nonce, v.ciphertext, "
+	    "sd_ts(v.created_at), v.created_by FROM node n "
+	    "LEFT JOIN secret_version v ON v.node_id = n.id "
+	    "AND v.version = coalesce(res.want, n.current_version) "
+	    "WHERE n.id = res.target) x ON true ORDER BY res.ord" },
 	/*
 	 * get and its audit row in one statement, for a lone get that
 	 * expects version $4 (get_hint.h): the row ($6..$20, as
@@ -175,7 +213,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * The walk, the permission check and the lock of the node, for a
 	 * put or a batch of puts (one statement: each parameter an array,
 	 * an element per put, struct deferred_read): principal $1, path $2,
-	 * the permission bits $3 needed.  Nothing is locked for a put
+	 * the permission bits $3 ("need") needed.  Nothing is locked for a put
 	 * unless its principal holds every bit of its $3; nodes are locked
 	 * in id order, so that two batches cannot deadlock.  A row per put,
 	 * in their order: "found" is the node at the path before the lock
@@ -186,26 +224,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * again.
 	 */
 	[ST_PUT_LOCK] = { "put_lock",
-	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, u.who, "
-	    "u.path::text[] AS path, u.need FROM unnest($1::bigint[], "
-	    "$2::text[], $3::integer[]) WITH ORDINALITY "
-	    "AS u(who, path, need, ord)), "
-	    /* one index lookup per level, whatever the table's size: a
-	     * step that finds nothing has a NULL id and ends its walk */
-	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, "
-	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, "
-	    "w.depth + 1, (SELECT n.id FROM node n WHERE n.parent_id = w.id "
-	    "AND n.name = w.path[w.depth + 1]) FROM walk w "
-	    "WHERE w.id IS NOT NULL AND w.depth < cardinality(w.path)), "
-	    "perms AS (SELECT w.ord, bit_or(g.perms) AS p FROM walk w "
-	    "JOIN node_grant g ON g.node_id = w.id "
-	    "JOIN group_member m ON m.group_id = g.group_id "
-	    "AND m.principal_id = w.who GROUP BY w.ord), "
-	    "res AS MATERIALIZED (SELECT r.ord, r.need, "
-	    "coalesce(perms.p, 0) AS p, w.id AS target FROM req r "
-	    "LEFT JOIN perms ON perms.ord = r.ord "
-	    "LEFT JOIN walk w ON w.ord = r.ord "
-	    "AND w.depth = cardinality(w.path)), "
+	    PATHS_WALK("need") ", "
 	    "locked AS MATERIALIZED (SELECT n.id, n.current_version "
 	    "FROM node n WHERE n.id IN (SELECT target FROM res "
 	    "WHERE need <> 0 AND p & need = need) ORDER BY n.id "

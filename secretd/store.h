@@ -17,6 +17,7 @@ enum stmt {
 	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
 	ST_NODE_PERMS,		/* principal id, path -> bits, node id */
 	ST_GET,			/* principal id, path, version? -> row */
+	ST_GET_MANY,		/* ST_GET for many reads, as arrays */
 	ST_GET_AUDITED,		/* ST_GET's, expected version, READ, audit
 				   row (15) -> ST_GET's row, row id or NULL */
 	ST_NODE_LOCK,		/* node id -> node id, current, live, stale

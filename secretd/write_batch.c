@@ -133,14 +133,14 @@ run_batch(struct item **batch, int n)
 	for (i = 0; i < n; i++)
 		rds[i] = batch[i]->rd;
 	deferred_read_arrays(rds, n, col, v);
-	if ((e = db_begin(d)) == 0 && (e = db_queue(d, rds[0]->stmt,
+	if ((e = db_begin(d)) == 0 && (e = db_queue(d, rds[0]->batch_stmt,
 	    rds[0]->n, v, NULL, NULL, &res)) == 0)
 		e = db_flush(d);
 	for (i = 0; i < rds[0]->n; i++)
 		pg_array_free(&col[i]);
 	if (e == 0 && PQntuples(res) != n) {
 		log_error("%s: %d rows for %d requests",
-		    store_stmts[rds[0]->stmt].name, PQntuples(res), n);
+		    store_stmts[rds[0]->batch_stmt].name, PQntuples(res), n);
 		e = SD_EINTERNAL;
 	}
 	if (e != 0)

@@ -109,13 +109,20 @@ get_bg() { # get_bg NAME ARGS...: run secret get in the background into $W/tmp/N
 	shift
 	{ secret get "$@" >"$W/tmp/$name.out" 2>&1; echo $? >"$W/tmp/$name.rc"; } &
 }
+kg=$(new_key get-reader) || die "ssh-keygen"
+expect_exit 0 secret principal create get-reader --key "$kg.pub"
+den=$(rows '{audit,b}' "result = 'denied' AND principal = 'get-reader'")
 hold_audit_lock 4
 get_bg lone audit/b
 sleep 0.5
 for i in 1 2 3 4 5 6; do get_bg cur$i audit/b; done
 for i in 1 2 3; do get_bg old$i audit/b --version 1; done
 for i in 1 2; do get_bg none$i audit/nope; done
+{ secret_as "$kg" get audit/b >"$W/tmp/denied.out" 2>&1; echo $? >"$W/tmp/denied.rc"; } &
 wait
+expect_eq "$(cat "$W/tmp/denied.rc")" 4 "a get without read, in the batch: exit 4"
+expect_contains "$(cat "$W/tmp/denied.out")" "secret: permission_denied:" "permission_denied, no value"
+expect_eq "$(rows '{audit,b}' "result = 'denied' AND principal = 'get-reader'")" "$((den + 1))" "the denied get's row"
 for f in lone cur1 cur2 cur3 cur4 cur5 cur6; do
 	expect_eq "$(cat "$W/tmp/$f.rc") $(cat "$W/tmp/$f.out")" "0 two" "$f: the current value"
 done
