@@ -21,28 +21,31 @@
 	"coalesce(v.version IS NOT NULL AND NOT v.deleted, false)"
 
 /*
- * One walk down path $2 (an index lookup per level) for principal $1:
- * "perms" is the union of its grants on the way, "target" the node at
- * the end of the path (no row when it does not exist).
+ * One walk down path $2 for principal $1: "perms" is the union of its
+ * grants on the way, "target" the node at the end of the path (no row
+ * when it does not exist).  Each level is one index lookup, a scalar
+ * subquery, so that no plan can scan node instead (a plan made while
+ * the table was small would: node is small until the secrets come); a
+ * step that finds nothing has a NULL id and ends the walk.
  */
 #define PATH_WALK \
 	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL " \
-	    "SELECT w.depth + 1, n.id FROM walk w JOIN node n " \
-	    "ON n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1] " \
-	    "WHERE w.depth < cardinality($2::text[])), " \
+	    "SELECT w.depth + 1, (SELECT n.id FROM node n " \
+	    "WHERE n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1]) " \
+	    "FROM walk w WHERE w.id IS NOT NULL " \
+	    "AND w.depth < cardinality($2::text[])), " \
 	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk " \
 	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m " \
 	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), " \
 	    "target AS (SELECT id FROM walk " \
-	    "WHERE depth = cardinality($2::text[])) "
+	    "WHERE depth = cardinality($2::text[]) AND id IS NOT NULL) "
 
 /*
  * The same walk for many requests at once (a batch): principal $1, path
  * $2 and a third column ($3, named col) per request, each an array with
  * an element per request.  "res" has a row per request: ord (its place),
  * col, perms p and the target node (NULL when the path does not exist).
- * Each level is one index lookup, whatever the table's size; a step
- * that finds nothing has a NULL id and ends its walk.
+ * Each level is one index lookup, as in PATH_WALK.
  */
 #define PATHS_WALK(col) \
 	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, u.who, " \
