@@ -69,6 +69,23 @@ test_int_and_bytea(void **state)
 	pg_array_free(&a);
 }
 
+/* A NULL element is the bare word; the text "NULL" stays quoted. */
+static void
+test_null(void **state)
+{
+	struct pg_array a;
+
+	(void)state;
+	pg_array_init(&a);
+	pg_array_null(&a);
+	pg_array_text(&a, "NULL");
+	pg_array_null(&a);
+	pg_array_int(&a, 7);
+	assert_string_equal(pg_array_str(&a), "{NULL,\"NULL\",NULL,7}");
+	assert_int_equal(a.n, 4);
+	pg_array_free(&a);
+}
+
 /* Growing from the first 64 bytes keeps every element whole. */
 static void
 test_grows(void **state)
@@ -98,6 +115,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_text_escaped),
 		cmocka_unit_test(test_int_and_bytea),
+		cmocka_unit_test(test_null),
 		cmocka_unit_test(test_grows),
 	};
 
