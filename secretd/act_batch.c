@@ -8,6 +8,10 @@
  * the readable live values below it come back in path order, with
  * permissions accumulated down the tree in one query.  Every item is its
  * own audit row.
+ *
+ * An answer is bounded in bytes as well as in items (ANSWER_MAX): by
+ * prefix it stops early and says "truncated"; by list, the paths past
+ * the bound are not read and each gets its own too_large entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,24 @@
 #include "xmalloc.h"
 
 #define BATCH_MAX	10000
+
+/*
+ * The results of one answer take at most this many bytes of JSON, so
+ * that the line stays well under what every reader of it accepts
+ * (PROTO_MAX_LINE_CAP) and one request cannot make secretd hold much
+ * more.  Past it a list's paths still get their too_large entries, which
+ * echo no more than the request's own paths.
+ */
+#define ANSWER_MAX	(8 * 1024 * 1024)
+
+#define ANSWER_FULL	"the answer is full; ask for this path again"
+
+/* The bytes o takes in the answer line. */
+static size_t
+item_size(const json_t *o)
+{
+	return json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;	/* its comma */
+}
 
 static json_t *
 item_error(const struct sd_path *p, int err, const char *msg)
@@ -60,9 +82,14 @@ item_value(struct request *r, const struct sd_path *p, PGresult *res,
 	return o;
 }
 
-/* One path of a list: the same checks and answers as secret.get. */
+/*
+ * One path of a list: the same checks and answers as secret.get.  *used
+ * counts the answer's bytes so far; a path past ANSWER_MAX is not read,
+ * and a value that would take the answer past it is not sent: either
+ * gets too_large.
+ */
 static json_t *
-get_one(struct request *r, const json_t *jp)
+get_one(struct request *r, const json_t *jp, size_t *used)
 {
 	struct sd_path p = { 0 };
 	const char *why = NULL, *v[3];
@@ -75,7 +102,13 @@ get_one(struct request *r, const json_t *jp)
 		/* echo what was sent: there is no valid path to show */
 		o = item_error(&p, SD_EBADREQ, why);
 		json_object_set_new(o, "path", json_deep_copy(jp));
+		*used += item_size(o);
 		return o;
+	}
+	if (*used >= ANSWER_MAX) {
+		e = SD_ETOOLARGE;
+		o = item_error(&p, e, ANSWER_FULL);
+		goto done;
 	}
 	param = store_path_param(&p);
 	v[0] = req_principal_param(r);
@@ -98,6 +131,16 @@ get_one(struct request *r, const json_t *jp)
 		    strtoll(PQgetvalue(res, 0, 1), NULL, 10), &e);
 	}
 	PQclear(res);
+	if (e == 0 && *used + item_size(o) > ANSWER_MAX) {
+		/* read, but not sent (the row says so); the answer is full */
+		json_decref(o);
+		e = SD_ETOOLARGE;
+		version = -1;
+		o = item_error(&p, e, ANSWER_FULL);
+		*used = ANSWER_MAX;
+	}
+done:
+	*used += item_size(o);
 	req_audit_item(r, &p, version, e);
 	path_free(&p);
 	return o;
@@ -107,13 +150,13 @@ static int
 by_list(struct request *r, const json_t *paths)
 {
 	json_t *results, *jp;
-	size_t i;
+	size_t i, used = 0;
 
 	if (json_array_size(paths) > BATCH_MAX)
 		return req_fail(r, SD_ETOOLARGE, "at most %d paths", BATCH_MAX);
 	results = json_array();
 	json_array_foreach(paths, i, jp) {
-		json_t *o = get_one(r, jp);
+		json_t *o = get_one(r, jp, &used);
 		const char *code = json_string_value(json_object_get(
 		    json_object_get(o, "error"), "code"));
 
@@ -133,9 +176,10 @@ static int
 by_prefix(struct request *r)
 {
 	struct sd_path rel, full;
-	char nbuf[24], pbuf[16], lbuf[16];
-	const char *v[5];
-	long long node;
+	char nbuf[24], pbuf[16], lbuf[16], rbuf[16], bbuf[16];
+	const char *v[7];
+	long long node, total;
+	size_t used = 0;
 	int e, perms, recursive = 0, i, k, n;
 	json_t *results;
 	PGresult *res;
@@ -155,16 +199,22 @@ by_prefix(struct request *r)
 	snprintf(nbuf, sizeof(nbuf), "%lld", node);
 	snprintf(pbuf, sizeof(pbuf), "%d", perms);
 	snprintf(lbuf, sizeof(lbuf), "%d", BATCH_MAX + 1);
+	snprintf(rbuf, sizeof(rbuf), "%d", PERM_READ);
+	snprintf(bbuf, sizeof(bbuf), "%d", ANSWER_MAX);
 	v[0] = req_principal_param(r);
 	v[1] = nbuf;
 	v[2] = pbuf;
 	v[3] = recursive ? "true" : "false";
 	v[4] = lbuf;
-	if ((e = db_exec(r->db, ST_GET_TREE, 5, v, NULL, NULL, &res)) != 0)
+	v[5] = rbuf;
+	v[6] = bbuf;
+	if ((e = db_exec(r->db, ST_GET_TREE, 7, v, NULL, NULL, &res)) != 0)
 		return e;
 	n = PQntuples(res);
+	total = n > 0 ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : 0;
 	for (i = 0; i < n && i < BATCH_MAX; i++) {
 		json_t *o;
+		size_t sz;
 		int ie;
 
 		if (!acl_allows(atoi(PQgetvalue(res, i, 1)), PERM_READ))
@@ -178,12 +228,20 @@ by_prefix(struct request *r)
 			full.name[full.n++] = rel.name[k];
 		o = item_value(r, &full, res, i, 2, 3, 6,
 		    strtoll(PQgetvalue(res, i, 8), NULL, 10), &ie);
+		if ((sz = item_size(o)) > ANSWER_MAX - used) {
+			/* the answer is full: this one is not sent */
+			json_decref(o);
+			path_free(&rel);
+			break;
+		}
+		used += sz;
 		req_audit_item(r, &full, atoi(PQgetvalue(res, i, 2)), ie);
 		json_array_append_new(results, o);
 		path_free(&rel);
 	}
 	PQclear(res);
-	if (n > BATCH_MAX)
+	/* stopped short, or the statement held some back (see ST_GET_TREE) */
+	if (i < total)
 		json_object_set_new(r->resp, "truncated", json_true());
 	return 0;
 }

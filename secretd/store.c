@@ -347,7 +347,15 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WHERE node_id = $1 AND version = ANY($2::integer[])" },
 	/*
 	 * The readable values below a node: permissions accumulate down the
-	 * tree from those held at the node ($3), one grant lookup per node.
+	 * tree from those held at the node ($3), one grant lookup per node;
+	 * a value is returned only where they hold $6 (read).  The answer is
+	 * bounded in bytes as well as rows: "upto" runs the ciphertext and
+	 * path bytes of the values in path order, and a row is returned only
+	 * if those before it come to less than $7.  Each row's bytes are
+	 * fewer than its item takes in the JSON answer, so secretd, which
+	 * stops at $7 bytes of JSON, never misses a row it would have sent;
+	 * "total" counts every readable value, so it can tell the caller the
+	 * answer was cut short.
 	 */
 	[ST_GET_TREE] = { "get_tree",
 	    "WITH RECURSIVE g AS (SELECT ng.node_id, ng.perms "
@@ -359,14 +367,21 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "FROM node n WHERE n.parent_id = $2 "
 	    "UNION ALL SELECT n.id, t.rel || n.name, t.perms | coalesce(("
 	    "SELECT bit_or(g.perms) FROM g WHERE g.node_id = n.id), 0) "
-	    "FROM t JOIN node n ON n.parent_id = t.id WHERE $4::boolean) "
-	    "SELECT t.rel, t.perms, v.version, v.key_id, v.nonce, "
-	    "v.ciphertext, sd_ts(v.created_at), v.created_by, t.id "
+	    "FROM t JOIN node n ON n.parent_id = t.id WHERE $4::boolean), "
+	    "s AS (SELECT t.rel, t.perms, v.version, v.key_id, v.nonce, "
+	    "v.ciphertext, sd_ts(v.created_at) AS at, v.created_by, "
+	    "t.id, octet_length(v.ciphertext) + octet_length(t.rel::text) AS sz, "
+	    "count(*) OVER () AS total "
 	    "FROM t JOIN node c ON c.id = t.id "
 	    "JOIN secret_version v ON v.node_id = c.id "
 	    "AND v.version = c.current_version AND NOT v.deleted "
 	    "AND v.ciphertext IS NOT NULL "
-	    "ORDER BY t.rel COLLATE \"C\" LIMIT $5" },
+	    "WHERE t.perms & $6::integer = $6::integer), "
+	    "u AS (SELECT s.*, sum(s.sz) OVER (ORDER BY s.rel COLLATE \"C\" "
+	    "ROWS UNBOUNDED PRECEDING) AS upto FROM s) "
+	    "SELECT rel, perms, version, key_id, nonce, ciphertext, at, "
+	    "created_by, id, total FROM u WHERE upto - sz < $7::bigint "
+	    "ORDER BY rel COLLATE \"C\" LIMIT $5" },
 	[ST_ACL_WHO] = { "acl_who",
 	    "SELECT ng.perms, p.name, g.name, r.depth "
 	    "FROM sd_resolve($1::text[]) r "

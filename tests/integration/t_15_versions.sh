@@ -198,6 +198,37 @@ expect_eq "$(jq -r '"\(.id) \(.ok)"' <"$T/many2")" "2 true" "prefix at the grant
 expect_eq "$(jq -r '[.results[] | "\(.path | join("/"))"] | join(" ")' <"$T/many2")" "versions/allowed/a versions/allowed/b" "prefix: the live values"
 expect_eq "$(jq -r '"\(.id) \(.ok) \(.error.code)"' <"$T/many3")" "3 false permission_denied" "prefix above the grant"
 
+describe "get_many stops at 8 MiB: by prefix truncated, by list too_large past it, and only what was sent audited as read"
+BIG=140
+for ((i = 1; i <= BIG; i++)); do
+	printf '{"id":%d,"action":"secret.put","path":["versions","big","k%03d"],"value_base64":"%s"}\n' \
+		"$i" "$i" "$(head -c 60000 /dev/urandom | base64 -w 0)"
+done >"$T/big-put"
+run_in_file "$T/big-put" plain_ssh "$SECRETD_WORK/admin" json
+expect_eq "$(jq -r 'select(.ok) | .id' <"$OUT_FILE" | wc -l)" "$BIG" "$BIG puts of 60 000 bytes"
+jq -c -n --argjson n "$BIG" '{id: 1, action: "secret.get_many", paths: [range(1; $n + 1) | ["versions", "big", "k\(. | tostring | ("00" + .)[-3:])"]]}' >"$T/big-get"
+printf '%s\n' '{"id":2,"action":"secret.get_many","prefix":["versions","big"]}' >>"$T/big-get"
+before=$(sql "SELECT coalesce(max(id), 0) FROM audit_log")
+run_in_file "$T/big-get" plain_ssh "$SECRETD_WORK/admin" json
+expect_rc 0
+head -n 1 "$OUT_FILE" >"$T/big1"
+sed -n 2p "$OUT_FILE" >"$T/big2"
+sent=$(jq -r '.results | length' <"$T/big2")
+expect_eq "$(jq -r '"\(.id) \(.ok) \(.truncated) \([.results[] | .ok] | all)"' <"$T/big2")" "2 true true true" "prefix: ok, truncated, every result a value"
+expect_true test "$sent" -ge 100 -a "$sent" -lt "$BIG"
+expect_true test "$(wc -c <"$T/big2")" -le $((8 * 1024 * 1024 + 4096))
+expect_eq "$(jq -r '[.results[] | .path[2]] | join(",")' <"$T/big2")" \
+	"$(seq -f 'k%03g' 1 "$sent" | paste -sd,)" "prefix: the first values in path order"
+expect_eq "$(jq -r '"\(.id) \(.ok) \(.results | length)"' <"$T/big1")" "1 true $BIG" "list: one result per path"
+expect_eq "$(jq -r '[.results[] | if .ok then "ok" else .error.code end] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' <"$T/big1")" \
+	"ok=$sent too_large=$((BIG - sent))" "list: the same values fit, too_large for every path after"
+expect_eq "$(jq -r '.results[-1].error.message' <"$T/big1")" "the answer is full; ask for this path again" "too_large says what to do"
+expect_true test "$(wc -c <"$T/big1")" -le $((8 * 1024 * 1024 + 4096 + (BIG - sent) * 200))
+expect_eq "$(sql "SELECT k || '=' || count(*) FROM (SELECT result || '/' || coalesce(error_code, '') || '/' || (version IS NULL) AS k FROM audit_log WHERE id > $before AND action = 'secret.get_many' AND path[2] = 'big' AND cardinality(path) = 3) x GROUP BY k ORDER BY k" | paste -sd' ')" \
+	"error/too_large/true=$((BIG - sent)) ok//false=$((2 * sent))" "audit: a read row per value sent, too_large (no version) for the rest, none for values held back"
+expect_fail 1 too_large secret fetch versions/big --dest "$T/big-dir"
+expect_true test ! -e "$T/big-dir"
+
 # ------------------------------------------------------------- acl who
 describe "acl who: every holder with group and grant, nested grants, root as /"
 for g in ver-who-top ver-who-mid ver-who-deep; do expect_exit 0 secret group create "$g"; done
