@@ -5,8 +5,11 @@
  * holds one slot from acquire to release.  Reconnection happens inside
  * acquire, rate-limited by an exponential backoff shared by the pool, so
  * a dead database costs each request one quick "unavailable" rather than
- * a connect timeout.  Never logs parameter values: they may be secret.
+ * a connect timeout.  An idle connection the server has closed (it was
+ * restarted, say) is found and replaced in acquire, before any request
+ * is sent on it.  Never logs parameter values: they may be secret.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +190,26 @@ slot_connect(struct db *d)
 	return 0;
 }
 
+/*
+ * 1 if the idle connection c can take a request.  The server sends
+ * nothing to an idle connection of ours (no LISTEN, no SET of reported
+ * settings) unless it is going away: a FATAL message before it closes,
+ * or the close itself.  So anything to read means a dead connection, or
+ * one not worth keeping; either way a new one is made before use.
+ */
+static int
+idle_conn_usable(PGconn *c)
+{
+	struct pollfd pfd;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		return 0;
+	pfd.fd = PQsocket(c);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 int
 db_acquire(struct db_pool *p, struct db **out)
 {
@@ -219,12 +242,16 @@ db_acquire(struct db_pool *p, struct db **out)
 		}
 	}
 	d->busy = 1;
-	if (d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK &&
-	    d->prepared) {
-		pthread_mutex_unlock(&p->mu);
-		*out = d;
-		return 0;
+	pthread_mutex_unlock(&p->mu);
+	if (d->conn != NULL && d->prepared) {
+		if (idle_conn_usable(d->conn)) {
+			*out = d;
+			return 0;
+		}
+		log_info("database connection closed by the server while "
+		    "idle; reconnecting");
 	}
+	pthread_mutex_lock(&p->mu);
 	if (monotime_ms() < p->retry_at_ms) {
 		d->busy = 0;
 		pthread_cond_signal(&p->cv);

@@ -155,6 +155,25 @@ wait "$sess_pid" 2>/dev/null
 expect_exit 0 secret get daemon/k
 expect_out_exact "needs key 1"
 
+describe "a database restart between requests costs no request: dead idle connections are replaced before use"
+pids=()
+for i in $(seq 6); do	# open several pool connections
+	printf '{"id":%d,"action":"secret.get","path":["daemon","k"]}\n' "$i" >"$T/warm$i"
+	"$SOCKPY" "$SOCK" --hello "$W/admin.pub" <"$T/warm$i" >"$T/warm$i.out" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+expect_eq "$(tail -qn 1 "$T"/warm?.out | jq -r .value | sort | uniq -c | tr -s ' ')" " 6 needs key 1" "six parallel gets before the restart"
+env_load "$W"
+secretd_log_mark
+pg_down
+pg_up >/dev/null 2>&1 || die "PostgreSQL did not come back"
+for i in $(seq 10); do printf '{"id":%d,"action":"secret.get","path":["daemon","k"]}\n' "$i"; done >"$T/after"
+run_in_file "$T/after" "$SOCKPY" "$SOCK" --hello "$W/admin.pub"
+expect_rc 0
+expect_eq "$(tail -n 10 "$OUT_FILE" | jq -r 'if .ok then .value else .error.code end' | sort | uniq -c | tr -s ' ')" " 10 needs key 1" "every get after the restart served, the first included"
+expect_contains "$(secretd_log_since)" "database connection closed by the server while idle; reconnecting"
+
 describe "SIGTERM: the daemon exits 0 and removes its socket"
 kill -TERM "$ALT_PID"
 wait "$ALT_PID"
