@@ -96,6 +96,7 @@ get_one(struct request *r, const json_t *jp, size_t *used)
 	char *param;
 	PGresult *res;
 	json_t *o;
+	size_t sz;
 	int e, version = -1;
 
 	if (path_from_json(jp, &p, &why) != 0) {
@@ -131,16 +132,18 @@ get_one(struct request *r, const json_t *jp, size_t *used)
 		    strtoll(PQgetvalue(res, 0, 1), NULL, 10), &e);
 	}
 	PQclear(res);
-	if (e == 0 && *used + item_size(o) > ANSWER_MAX) {
+done:
+	sz = item_size(o);
+	if (e == 0 && sz > ANSWER_MAX - *used) {
 		/* read, but not sent (the row says so); the answer is full */
 		json_decref(o);
 		e = SD_ETOOLARGE;
 		version = -1;
 		o = item_error(&p, e, ANSWER_FULL);
+		sz = item_size(o);
 		*used = ANSWER_MAX;
 	}
-done:
-	*used += item_size(o);
+	*used += sz;
 	req_audit_item(r, &p, version, e);
 	path_free(&p);
 	return o;
