@@ -8,6 +8,14 @@
  * old tree is unlinked, not overwritten: a reader may still hold one of
  * its files open and must read the complete old value, never zeros (on
  * tmpfs the memory goes when the last reader closes the file).
+ *
+ * Nothing is left behind: SIGINT, SIGTERM, SIGHUP and SIGQUIT wait
+ * while a temporary exists (they end the process once the target is
+ * whole again, old or new), and a temporary that a killed writer left
+ * (SIGKILL, a crash, a power cut) is removed by the next write next to
+ * it.  A writer holds a flock on its temporary (and on the old tree it
+ * removes) while it works, so that only an unlocked one, unmodified for
+ * STALE_SECS, counts as left over.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,11 +23,14 @@
 #include <grp.h>
 #include <linux/magic.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -32,6 +43,7 @@
 
 #define MAX_TREE_DEPTH	64	/* old trees may be deeper than 32 */
 #define SUFFIX_LEN	6
+#define STALE_SECS	60	/* an unlocked temporary this old is left over */
 
 int
 cli_parse_mode(const char *s, mode_t *out)
@@ -175,76 +187,6 @@ set_owner_mode(int fd, mode_t mode, const struct cli_owner *owner)
 }
 
 int
-cli_atomic_write_file(const char *path, const void *buf, size_t len,
-    mode_t mode, const struct cli_owner *owner)
-{
-	const char *base, *what = "create a temporary file for";
-	char *dir = split(path, &base), *tmp = NULL;
-	struct stat st;
-	int pfd, fd = -1, i, saved, created = 0, st_exit;
-
-	if (base[0] == '\0' || strcmp(base, ".") == 0 ||
-	    strcmp(base, "..") == 0) {
-		free(dir);
-		return cli_err(SD_EBADREQ, "%s is not a file name", path);
-	}
-	if ((pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		saved = errno;
-		st_exit = cli_err(SD_EBADREQ, "cannot open directory %s: %s",
-		    dir, strerror(saved));
-		free(dir);
-		return st_exit;
-	}
-	free(dir);
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		close(pfd);
-		return cli_err(SD_EBADREQ, "%s is a directory", path);
-	}
-	for (i = 0; i < 100; i++) {
-		free(tmp);
-		tmp = unique_name(".", base, ".tmp-");
-		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_NOCTTY | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			break;
-	}
-	if (fd < 0)
-		goto fail;
-	created = 1;
-	what = "write";
-	if (cli_write_all(fd, buf, len) != 0)
-		goto fail;
-	what = "set the owner and mode of";
-	if (set_owner_mode(fd, mode, owner) != 0)
-		goto fail;
-	what = "write";
-	if (fsync(fd) != 0)
-		goto fail;
-	i = close(fd);
-	fd = -1;
-	if (i != 0)
-		goto fail;
-	what = "replace";
-	if (renameat(pfd, tmp, pfd, base) != 0)
-		goto fail;
-	(void)fsync(pfd);
-	close(pfd);
-	free(tmp);
-	return 0;
- fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		(void)unlinkat(pfd, tmp, 0);
-	close(pfd);
-	free(tmp);
-	return cli_err(SD_EBADREQ, "cannot %s %s: %s", what, path,
-	    strerror(saved));
-}
-
-int
 cli_safe_name(const char *name)
 {
 	return name[0] != '\0' && strcmp(name, ".") != 0 &&
@@ -327,6 +269,87 @@ remove_tree(int pfd, const char *name, int depth)
 	if (r != 0)
 		return -1;
 	return unlinkat(pfd, name, AT_REMOVEDIR);
+}
+
+/* The signals that wait while a temporary exists (atomic.h). */
+static void
+hold_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	(void)sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* Let them in again: a pending one ends the process here. */
+static void
+release_signals(const sigset_t *old)
+{
+	(void)sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* 1 if name is prefix + base (as unique_name cuts it) + tag + a suffix. */
+static int
+is_temp_name(const char *name, const char *prefix, const char *base,
+    const char *tag)
+{
+	size_t lp = strlen(prefix), lb = strnlen(base, 200), lt = strlen(tag);
+	size_t i;
+
+	if (strlen(name) != lp + lb + lt + SUFFIX_LEN ||
+	    strncmp(name, prefix, lp) != 0 ||
+	    strncmp(name + lp, base, lb) != 0 ||
+	    strncmp(name + lp + lb, tag, lt) != 0)
+		return 0;
+	for (i = lp + lb + lt; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Remove the temporaries named prefix + base + tag + suffix in directory
+ * pfd that a killed writer left: of the type asked (a directory tree or
+ * a regular file), unmodified for STALE_SECS and not locked by a writer
+ * at work.  Each one removed is named in a warning when cfg is given;
+ * returns how many.
+ */
+static int
+sweep_stale(int pfd, const char *prefix, const char *base, const char *tag,
+    int want_dir, const struct cli_config *cfg)
+{
+	struct stat st;
+	char **names;
+	size_t i;
+	int fd, err, n = 0;
+	time_t now = time(NULL);
+
+	names = list_dir(pfd, &err);
+	for (i = 0; names != NULL && names[i] != NULL; i++) {
+		if (!is_temp_name(names[i], prefix, base, tag) ||
+		    fstatat(pfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) ||
+		    st.st_mtime > now - STALE_SECS)
+			continue;
+		if ((fd = openat(pfd, names[i], O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC | (want_dir ? O_DIRECTORY : 0))) < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    remove_tree(pfd, names[i], 0) == 0) {
+			n++;
+			if (cfg != NULL)
+				cli_warn(cfg, "removed %s, left by an "
+				    "interrupted write", names[i]);
+		}
+		close(fd);
+	}
+	free_names(names);
+	return n;
 }
 
 /* fsync every directory of the tree at fd (files were synced as written). */
@@ -581,6 +604,83 @@ swap_in(const struct build *b, int pfd, const char *base,
 }
 
 int
+cli_atomic_write_file(const char *path, const void *buf, size_t len,
+    mode_t mode, const struct cli_owner *owner)
+{
+	const char *base, *what = "create a temporary file for";
+	char *dir = split(path, &base), *tmp = NULL;
+	struct stat st;
+	sigset_t held;
+	int pfd, fd = -1, i, saved, created = 0, st_exit;
+
+	if (base[0] == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		free(dir);
+		return cli_err(SD_EBADREQ, "%s is not a file name", path);
+	}
+	if ((pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		saved = errno;
+		st_exit = cli_err(SD_EBADREQ, "cannot open directory %s: %s",
+		    dir, strerror(saved));
+		free(dir);
+		return st_exit;
+	}
+	free(dir);
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		close(pfd);
+		return cli_err(SD_EBADREQ, "%s is a directory", path);
+	}
+	(void)sweep_stale(pfd, ".", base, ".tmp-", 0, NULL);
+	hold_signals(&held);
+	for (i = 0; i < 100; i++) {
+		free(tmp);
+		tmp = unique_name(".", base, ".tmp-");
+		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_NOCTTY | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		goto fail;
+	created = 1;
+	(void)flock(fd, LOCK_EX);	/* at work: not left over */
+	what = "write";
+	if (cli_write_all(fd, buf, len) != 0)
+		goto fail;
+	what = "set the owner and mode of";
+	if (set_owner_mode(fd, mode, owner) != 0)
+		goto fail;
+	what = "write";
+	if (fsync(fd) != 0)
+		goto fail;
+	i = close(fd);
+	fd = -1;
+	if (i != 0)
+		goto fail;
+	what = "replace";
+	if (renameat(pfd, tmp, pfd, base) != 0)
+		goto fail;
+	(void)fsync(pfd);
+	close(pfd);
+	free(tmp);
+	release_signals(&held);
+	return 0;
+ fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		(void)unlinkat(pfd, tmp, 0);
+	close(pfd);
+	free(tmp);
+	st_exit = cli_err(SD_EBADREQ, "cannot %s %s: %s", what, path,
+	    strerror(saved));
+	release_signals(&held);
+	return st_exit;
+}
+
+int
 cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
     const struct cli_tree_file *files, size_t nfiles, mode_t fmode,
     const struct cli_owner *owner, int prune, size_t *kept)
@@ -591,7 +691,9 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 	char *rel[MAX_TREE_DEPTH + 1];
 	const char *base;
 	size_t len, i;
-	int pfd = -1, nfd = -1, ofd = -1, had_old, saved, st_exit, k;
+	int pfd = -1, nfd = -1, ofd = -1, lfd = -1, had_old, saved, st_exit;
+	int k, signals_held = 0;
+	sigset_t held;
 
 	*kept = 0;
 	b.cfg = cfg;
@@ -634,7 +736,12 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		goto out;
 	}
 
+	(void)sweep_stale(pfd, "", base, ".new-", 1, cfg);
+	(void)sweep_stale(pfd, "", base, ".old-", 1, cfg);
+
 	/* Build the new tree next to DIR. */
+	hold_signals(&held);
+	signals_held = 1;
 	for (k = 0; k < 100; k++) {
 		free(newname);
 		newname = unique_name("", base, ".new-");
@@ -649,6 +756,7 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		newname = NULL;
 		goto out;
 	}
+	(void)flock(nfd, LOCK_EX);	/* at work: not left over */
 	for (i = 0; i < nfiles; i++)
 		if (write_one(&b, nfd, &files[i]) != 0)
 			goto fail;
@@ -673,7 +781,10 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 	if (sync_tree(nfd, 0) != 0)
 		goto fail;
 
-	/* The switch. */
+	/* The switch.  The old set is locked too, as it is removed. */
+	if (had_old && (lfd = openat(pfd, base, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		(void)flock(lfd, LOCK_EX | LOCK_NB);
 	b.what = "switch to the new";
 	if (swap_in(&b, pfd, base, newname, had_old, &old_at) != 0) {
 		if (errno == EXDEV) {
@@ -712,11 +823,15 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		close(ofd);
 	if (nfd >= 0)
 		close(nfd);
+	if (lfd >= 0)
+		close(lfd);
 	if (pfd >= 0)
 		close(pfd);
 	free(old_at);
 	free(newname);
 	free(parent);
 	free(path);
+	if (signals_held)
+		release_signals(&held);
 	return st_exit;
 }

@@ -8,7 +8,9 @@
  * O_NOFOLLOW and O_EXCL, private until complete, fsync'ed, then renamed
  * into place.  A failure before the switch leaves the target untouched
  * and removes what was written.  Nothing here follows a symbolic link
- * inside a tree it writes or removes.
+ * inside a tree it writes or removes.  SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT wait while a temporary exists; a temporary a killed writer
+ * left next to the target is removed by the next write to it.
  */
 #ifndef CLI_ATOMIC_H
 #define CLI_ATOMIC_H

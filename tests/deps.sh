@@ -28,6 +28,7 @@ PACKAGES=(
 	passwd                  # useradd, usermod
 	coreutils               # timeout, install, mktemp
 	jq                      # JSON assertions in tests
+	strace                  # delays a syscall so a test can signal a fetch mid-write
 	python3                 # raw-socket protocol tests
 	chromium                # renders the HTML audit report (t_90_audit_report)
 	fonts-dejavu-core       # fonts for that rendering

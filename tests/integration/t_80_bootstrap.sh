@@ -307,6 +307,56 @@ ln -s "$D" "$T/link"
 expect_fail 1 bad_request F fetch boot/web/files --dest "$T/link"
 expect_true test -L "$T/link"
 
+describe "a signal while the new set is written waits for the switch: no copy is left beside DIR"
+# strace holds the fetch in its first fsync (its first file of the new
+# tree) for 3 s; SIGTERM arrives then.
+rm -rf "$T/sig"
+F fetch boot/web/files --dest "$T/sig" --prune 2>/dev/null || fail "first fetch into $T/sig"
+printf 'after the signal' | secret put boot/web/files/one >/dev/null
+strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000:when=1 \
+	env SECRET_IDENTITY="$HKF" secret fetch boot/web/files --dest "$T/sig" --prune 2>"$T/sig.err" &
+tracer=$!
+for ((i = 0; i < 200; i++)); do
+	compgen -G "$T/sig.new-*" >/dev/null && break
+	sleep 0.05
+done
+expect_ne "$(compgen -G "$T/sig.new-*" || true)" "" "the new tree is being written"
+victim=$(pgrep -P "$tracer" -x secret || true)
+expect_true test -n "$victim"
+kill -TERM "$victim"
+st=0
+wait "$tracer" || st=$?
+expect_eq "$st" 143 "fetch ended of SIGTERM (128 + 15)"
+expect_eq "$(compgen -G "$T/sig.new-*" || true)" "" "no temporary directory left"
+expect_eq "$(cat "$T/sig/one")" "after the signal" "the new set was switched in whole"
+expect_eq "$(cd "$T/sig" && find . | LC_ALL=C sort | tr '\n' ' ')" ". ./blob ./one ./sub ./sub/three " "the whole new set"
+
+describe "temporaries a killed fetch left are removed by the next one; fresh, locked and others stay"
+mkdir -m 700 "$D.new-abc123" "$D.old-zz9zz9" "$D.new-fresh1" "$D.new-lock01" "$D.new-ab" "$T/other.new-abc123"
+printf 'an old copy' >"$D.new-abc123/one"
+ln -s "$D" "$D.new-link01"
+touch -d '2 minutes ago' "$D.new-abc123" "$D.old-zz9zz9" "$D.new-lock01" "$D.new-ab" "$T/other.new-abc123"
+touch -h -d '2 minutes ago' "$D.new-link01"
+( exec 9<"$D.new-lock01" && flock -x 9 && : >"$T/locked" && exec sleep 60 ) &
+holder=$!
+BG_PIDS+=("$holder")
+for ((i = 0; i < 100; i++)); do [ -e "$T/locked" ] && break; sleep 0.05; done
+expect_true test -e "$T/locked"
+expect_exit 0 F fetch boot/web/files --dest "$D"
+expect_err_contains "removed out.new-abc123, left by an interrupted write"
+expect_err_contains "removed out.old-zz9zz9, left by an interrupted write"
+expect_true test ! -e "$D.new-abc123"
+expect_true test ! -e "$D.old-zz9zz9"
+expect_true test -d "$D.new-fresh1"		# changed within the minute
+expect_true test -d "$D.new-lock01"		# a writer holds it
+expect_true test -d "$D.new-ab"		# not a name fetch makes
+expect_true test -d "$T/other.new-abc123"	# another DIR's
+expect_true test -L "$D.new-link01"		# not a directory
+expect_true test -d "$D"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+rm -rf "$D.new-fresh1" "$D.new-lock01" "$D.new-ab" "$D.new-link01" "$T/other.new-abc123" "$T/locked"
+
 describe "an empty prefix gives an empty directory, with a warning"
 expect_exit 0 F fetch boot/web/nothing-here --dest "$T/empty"
 expect_err_contains "no secret you may read below boot/web/nothing-here"
@@ -402,8 +452,15 @@ printf 'x' | secret put boot/web/env/sub.dir/my-var >/dev/null
 
 describe "fetch --env-file: NAME='value' lines that sh reads back exactly"
 EF=$T/app.env
+# a temporary a killed write left: removed; a fresh one: kept
+printf 'API_KEY=old\n' >"$T/.app.env.tmp-abc123"
+printf 'API_KEY=old\n' >"$T/.app.env.tmp-fresh1"
+touch -d '2 minutes ago' "$T/.app.env.tmp-abc123"
 expect_exit 0 F fetch boot/web/env --env-file "$EF"
 expect_mode 600 "$EF"
+expect_true test ! -e "$T/.app.env.tmp-abc123"
+expect_true test -e "$T/.app.env.tmp-fresh1"
+rm -f "$T/.app.env.tmp-fresh1"
 cat >"$T/show.sh" <<'EOF'
 set -a
 . "$1"
