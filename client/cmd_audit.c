@@ -311,6 +311,8 @@ problem_text(const char *problem)
 		{ "missing", "it is sealed but gone (deleted)" },
 		{ "chain", "the seal chain breaks there (a row or seal removed "
 		    "or changed)" },
+		{ "unsealed", "no seal covers it a minute after it was written "
+		    "(its seal removed)" },
 	};
 	size_t i;
 

@@ -6,7 +6,7 @@
  * walks the seal chain: an altered or forged row fails its MAC, a deleted
  * row leaves a seal pointing at nothing or a gap in the chain, and a
  * chain shorter than the one this daemon wrote means seals were removed.
- * It reports the first problem by row id.
+ * It reports the first problem by row id, reading the trail by pages.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -25,6 +25,7 @@
 #include "xmalloc.h"
 
 #define QUERY_LIMIT_MAX	1000
+#define VERIFY_PAGE	1000	/* rows or seals audit.verify holds at once */
 
 /*
  * A time: a duration before now ("24h", "30d", "90s", "15m"), or
@@ -254,116 +255,178 @@ bytea_eq(PGresult *res, int i, int col, const unsigned char *want)
 	return eq;
 }
 
+/* What audit.verify has found so far. */
+struct verify {
+	const struct keyring	*kr;
+	unsigned char		 prev[AUDIT_HASH_LEN];	/* the chain's hash */
+	long long		 rows, seals;
+	long long		 last_sealed;	/* the last seal's row id */
+	int			 broken;	/* the seqs stopped following */
+	long long		 bad;		/* the first problem's row id */
+	const char		*what;		/* and what it is; NULL: none */
+};
+
+/* Keep the problem of the lowest row id (0: a problem with no row). */
 static void
-problem(long long *bad_id, const char **what, long long id, const char *p)
+problem(struct verify *v, long long id, const char *what)
 {
-	if (*bad_id == 0 || id < *bad_id) {
-		*bad_id = id;
-		*what = p;
+	if (v->what == NULL || (id != 0 && (v->bad == 0 || id < v->bad))) {
+		v->bad = id;
+		v->what = what;
 	}
 }
 
+/*
+ * Call each(v, res, i) for every row of stmt, read VERIFY_PAGE at a
+ * time in the order of its first column (stmt's $1: after that key;
+ * $2: how many).
+ */
+static int
+each_row(struct request *r, int stmt, struct verify *v,
+    void (*each)(struct verify *, PGresult *, int))
+{
+	char after[24] = "0", limit[16];
+	const char *p[2] = { after, limit };
+	PGresult *res;
+	int e, i, n;
+
+	snprintf(limit, sizeof(limit), "%d", VERIFY_PAGE);
+	do {
+		if ((e = db_exec(r->db, stmt, 2, p, NULL, NULL, &res)) != 0)
+			return e;
+		n = PQntuples(res);
+		for (i = 0; i < n; i++)
+			each(v, res, i);
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, n - 1, 0));
+		PQclear(res);
+	} while (n == VERIFY_PAGE);
+	return 0;
+}
+
+/* Row i of ST_AUDIT_ROWS: its MAC must match what it holds. */
+static void
+verify_row(struct verify *v, PGresult *res, int i)
+{
+	unsigned char mac[AUDIT_HASH_LEN];
+
+	row_mac(v->kr, res, i, mac);
+	if (!bytea_eq(res, i, 15, mac))
+		problem(v, atoll(PQgetvalue(res, i, 0)), "altered");
+	v->rows++;
+}
+
+/* Seal i of res: its hash must cover the chain so far and its row. */
+static void
+verify_seal(struct verify *v, PGresult *res, int i, long long id)
+{
+	unsigned char want[AUDIT_HASH_LEN], *m, *h;
+	size_t ml, hl;
+
+	if (PQgetisnull(res, i, 3)) {
+		problem(v, id, "missing");
+	} else {
+		m = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, 3),
+		    &ml);
+		if (m != NULL && ml == AUDIT_HASH_LEN)
+			audit_seal_hash(v->kr, v->prev, id, m, want);
+		else
+			memset(want, 0, sizeof(want));
+		PQfreemem(m);
+		if (!bytea_eq(res, i, 2, want))
+			problem(v, id, "chain");
+	}
+	/* go on from what is stored, to find later breaks too */
+	h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, 2), &hl);
+	if (h != NULL && hl == AUDIT_HASH_LEN)
+		memcpy(v->prev, h, AUDIT_HASH_LEN);
+	PQfreemem(h);
+}
+
+/* Seal i of ST_AUDIT_SEALS: the next seq, over the chain so far. */
+static void
+verify_seal_row(struct verify *v, PGresult *res, int i)
+{
+	long long id = atoll(PQgetvalue(res, i, 1));
+
+	if (!v->broken && atoll(PQgetvalue(res, i, 0)) != v->seals + 1) {
+		problem(v, id, "chain");
+		v->broken = 1;		/* the rest is only counted */
+	}
+	if (!v->broken)
+		verify_seal(v, res, i, id);
+	v->seals++;
+	v->last_sealed = id;
+}
+
+/* 1 if a seal covers row id, 0 if none, -1 (e set) on error. */
+static int
+is_sealed(struct request *r, long long id, int *e)
+{
+	char v[24];
+	const char *p[1] = { v };
+	PGresult *res;
+	int sealed;
+
+	snprintf(v, sizeof(v), "%lld", id);
+	if ((*e = db_exec(r->db, ST_AUDIT_SEALED, 1, p, NULL, NULL,
+	    &res)) != 0)
+		return -1;
+	sealed = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return sealed;
+}
+
+/*
+ * The trail is read a page of VERIFY_PAGE rows (then seals) at a time,
+ * so that what verify holds does not grow with the trail; the rows
+ * that no seal covers are found by the database (an anti-join).
+ */
 int
 act_audit_verify(struct request *r)
 {
-	const struct keyring *kr = ctx_keyring(r->ctx);
-	unsigned char mac[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN] = { 0 },
-	    want[AUDIT_HASH_LEN], head[AUDIT_HASH_LEN];
+	struct verify v = { .kr = ctx_keyring(r->ctx) };
+	unsigned char head[AUDIT_HASH_LEN];
 	char hex[AUDIT_HASH_LEN * 2 + 1];
-	const char *what = NULL;
-	long long bad = 0, id;
 	int64_t mem_seq;
-	PGresult *rows, *seals;
-	int e, i, nrows, nseals;
+	PGresult *res;
+	int e;
 
-	if ((e = db_exec(r->db, ST_AUDIT_ROWS, 0, NULL, NULL, NULL, &rows)) != 0)
-		return e;
-	if ((e = db_exec(r->db, ST_AUDIT_SEALS, 0, NULL, NULL, NULL,
-	    &seals)) != 0) {
-		PQclear(rows);
-		return e;
-	}
-	nrows = PQntuples(rows);
-	nseals = PQntuples(seals);
-	/* every row: its MAC must match what it holds */
-	for (i = 0; i < nrows; i++) {
-		id = atoll(PQgetvalue(rows, i, 0));
-		row_mac(kr, rows, i, mac);
-		if (!bytea_eq(rows, i, 15, mac))
-			problem(&bad, &what, id, "altered");
-	}
-	/* the chain: consecutive seqs, each hash over the previous */
-	for (i = 0; i < nseals; i++) {
-		id = atoll(PQgetvalue(seals, i, 1));
-		if (atoll(PQgetvalue(seals, i, 0)) != i + 1) {
-			problem(&bad, &what, id, "chain");
-			break;
-		}
-		if (PQgetisnull(seals, i, 3)) {
-			problem(&bad, &what, id, "missing");
-			memcpy(prev, want, 0);
-		} else {
-			unsigned char *m;
-			size_t ml;
-
-			m = PQunescapeBytea((unsigned char *)PQgetvalue(seals,
-			    i, 3), &ml);
-			if (m != NULL && ml == AUDIT_HASH_LEN)
-				audit_seal_hash(kr, prev, id, m, want);
-			else
-				memset(want, 0, sizeof(want));
-			PQfreemem(m);
-			if (!bytea_eq(seals, i, 2, want))
-				problem(&bad, &what, id, "chain");
-		}
-		/* go on from what is stored, to find later breaks too */
-		{
-			unsigned char *h;
-			size_t hl;
-
-			h = PQunescapeBytea((unsigned char *)PQgetvalue(seals,
-			    i, 2), &hl);
-			if (h != NULL && hl == AUDIT_HASH_LEN)
-				memcpy(prev, h, AUDIT_HASH_LEN);
-			PQfreemem(h);
-		}
-	}
-	/* seals removed from the end: this daemon wrote more than remain */
+	/* first: every seal it counts has committed, so is read below */
 	audit_seal_head(&mem_seq, head);
-	if (mem_seq > nseals)
-		problem(&bad, &what, nseals > 0 ?
-		    atoll(PQgetvalue(seals, nseals - 1, 1)) : 0, "missing");
+	if ((e = each_row(r, ST_AUDIT_ROWS, &v, verify_row)) != 0 ||
+	    (e = each_row(r, ST_AUDIT_SEALS, &v, verify_seal_row)) != 0)
+		return e;
+	/* seals removed from the end: this daemon wrote more than remain */
+	if (mem_seq > v.seals)
+		problem(&v, v.last_sealed, "missing");
 	/* a row older than a minute that no seal covers: its seal is gone */
-	for (i = 0; i < nrows; i++) {
-		int k, sealed = 0;
-
-		if (strcmp(PQgetvalue(rows, i, 16), "t") != 0)
-			continue;
-		id = atoll(PQgetvalue(rows, i, 0));
-		for (k = 0; k < nseals && !sealed; k++)
-			sealed = atoll(PQgetvalue(seals, k, 1)) == id;
-		if (!sealed)
-			problem(&bad, &what, id, "unsealed");
-	}
+	if ((e = db_exec(r->db, ST_AUDIT_UNSEALED, 0, NULL, NULL, NULL,
+	    &res)) != 0)
+		return e;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		problem(&v, atoll(PQgetvalue(res, 0, 0)), "unsealed");
+	PQclear(res);
 	/* a row that is neither sealed nor pending and has a bad MAC was
 	 * reported above as altered; call it forged if nothing sealed it */
-	if (bad != 0 && what != NULL && strcmp(what, "altered") == 0) {
-		int sealed = 0;
-
-		for (i = 0; i < nseals && !sealed; i++)
-			sealed = atoll(PQgetvalue(seals, i, 1)) == bad;
-		if (!sealed)
-			what = "forged";
+	if (v.what != NULL && strcmp(v.what, "altered") == 0) {
+		switch (is_sealed(r, v.bad, &e)) {
+		case -1:
+			return e;
+		case 0:
+			v.what = "forged";
+			break;
+		}
 	}
-	json_object_set_new(r->resp, "intact", json_boolean(bad == 0));
-	json_object_set_new(r->resp, "rows", json_integer(nrows));
-	json_object_set_new(r->resp, "sealed", json_integer(nseals));
-	sodium_bin2hex(hex, sizeof(hex), prev, AUDIT_HASH_LEN);
+	json_object_set_new(r->resp, "intact", json_boolean(v.what == NULL));
+	json_object_set_new(r->resp, "rows", json_integer(v.rows));
+	json_object_set_new(r->resp, "sealed", json_integer(v.seals));
+	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASH_LEN);
 	json_object_set_new(r->resp, "head", json_string(hex));
-	json_object_set_new(r->resp, "first_bad", bad == 0 ? json_null() :
-	    json_pack("{s:I,s:s}", "id", (json_int_t)bad, "problem", what));
-	PQclear(rows);
-	PQclear(seals);
+	json_object_set_new(r->resp, "first_bad", v.what == NULL ?
+	    json_null() : json_pack("{s:I,s:s}", "id", (json_int_t)v.bad,
+	    "problem", v.what));
 	return 0;
 }
 

@@ -436,15 +436,24 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "AND ($6::text IS NULL OR result = $6) "
 	    "AND ($7::bigint IS NULL OR id < $7) "
 	    "ORDER BY id DESC LIMIT $8" },
+	/* audit.verify reads the trail a page at a time, in key order */
 	[ST_AUDIT_ROWS] = { "audit_rows",
 	    "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, principal, "
 	    "fingerprint, action, path, version, result, error_code, "
 	    "client_addr, client_port, session_id, request_id, value_hash, "
-	    "detail::text, mac, at < now() - interval '1 minute' "
-	    "FROM audit_log ORDER BY id" },
+	    "detail::text, mac "
+	    "FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2" },
 	[ST_AUDIT_SEALS] = { "audit_seals",
 	    "SELECT s.seq, s.audit_id, s.hash, a.mac FROM audit_seal s "
-	    "LEFT JOIN audit_log a ON a.id = s.audit_id ORDER BY s.seq" },
+	    "LEFT JOIN audit_log a ON a.id = s.audit_id "
+	    "WHERE s.seq > $1 ORDER BY s.seq LIMIT $2" },
+	/* the first row older than a minute that no seal covers */
+	[ST_AUDIT_UNSEALED] = { "audit_unsealed",
+	    "SELECT min(a.id) FROM audit_log a "
+	    "WHERE a.at < now() - interval '1 minute' AND NOT EXISTS "
+	    "(SELECT 1 FROM audit_seal s WHERE s.audit_id = a.id)" },
+	[ST_AUDIT_SEALED] = { "audit_sealed",
+	    "SELECT EXISTS (SELECT 1 FROM audit_seal WHERE audit_id = $1)" },
 	[ST_REPORT_PRINCIPALS] = { "report_principals",
 	    "SELECT coalesce(principal, fingerprint, '?'), "
 	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.get', 'secret.get_many')), "

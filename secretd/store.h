@@ -72,8 +72,10 @@ enum stmt {
 	ST_MEMBER_ADD_IDS,	/* principal id, group ids[] */
 	ST_AUDIT_QUERY,		/* since, until, principal, prefix, action,
 				   result, before id, limit */
-	ST_AUDIT_ROWS,		/* every row with its canonical fields */
-	ST_AUDIT_SEALS,		/* every seal with its row's MAC */
+	ST_AUDIT_ROWS,		/* after id, limit: rows, canonical fields */
+	ST_AUDIT_SEALS,		/* after seq, limit: seals, their row's MAC */
+	ST_AUDIT_UNSEALED,	/* (none) */
+	ST_AUDIT_SEALED,	/* audit id */
 	ST_REPORT_PRINCIPALS,	/* since */
 	ST_REPORT_PATHS,	/* since */
 	ST_REPORT_DAYS,		/* since */
