@@ -2,8 +2,8 @@
 #
 #   make            bin/secretd bin/secret-shell bin/secret
 #   make deps       install missing packages (apt-get)
-#   make check      deps, build, unit + integration tests, then the same
-#                   under ASan+UBSan
+#   make check      deps, build, unit + integration tests, and side by
+#                   side the same under ASan+UBSan (tests/check.sh)
 #   make dev-up / dev-down / demo / bench / install
 
 PREFIX	?= /usr/local
@@ -103,13 +103,12 @@ unit: $(UNIT_BINS)
 integration: all
 	tests/integration/run.sh $(BIN)
 
-# The whole suite: release build, then the same under ASan+UBSan.
+# The whole suite: release build and unit tests, then the integration
+# suite against it and, side by side, the same under ASan+UBSan.
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
-	tests/integration/run.sh bin
-	$(MAKE) SAN=1 all unit
-	tests/integration/run.sh build/asan/bin
+	MAKE="$(MAKE)" tests/check.sh
 
 dev-up: all
 	@tests/integration/dev.sh up

@@ -19,7 +19,11 @@ sed -e "s|^socket = .*|socket = $TS|" -e "s|dbname=secretd|dbname=$DB|g" \
 echo "audit_syslog = yes" >>"$T/t.conf"
 expect_exit 0 "$BIN/secretd" -c "$T/t.conf" init --admin admin --key "$W/admin.pub"
 
-# A syslog socket to listen on, unless the machine has a real one.
+# A syslog socket to listen on, unless the machine has a real one.  Two
+# suites at once (make check) would share /dev/log: one file at a time
+# here (the lock goes when this file's shell exits, after cleanup).
+exec 8>/run/lock/secretd-syslog-catch.lock
+flock 8
 CATCH=
 if [ ! -e /dev/log ]; then
 	"$SD_LIB_DIR/syslog_catch.py" /dev/log "$T/syslog" &
