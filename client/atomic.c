@@ -316,17 +316,16 @@ is_temp_name(const char *name, const char *prefix, const char *base,
  * Remove the temporaries named prefix + base + tag + suffix in directory
  * pfd that a killed writer left: of the type asked (a directory tree or
  * a regular file), unmodified for STALE_SECS and not locked by a writer
- * at work.  Each one removed is named in a warning when cfg is given;
- * returns how many.
+ * at work.  Each one removed is named in a warning when cfg is given.
  */
-static int
+static void
 sweep_stale(int pfd, const char *prefix, const char *base, const char *tag,
     int want_dir, const struct cli_config *cfg)
 {
 	struct stat st;
 	char **names;
 	size_t i;
-	int fd, err, n = 0;
+	int fd, err;
 	time_t now = time(NULL);
 
 	names = list_dir(pfd, &err);
@@ -340,16 +339,12 @@ sweep_stale(int pfd, const char *prefix, const char *base, const char *tag,
 		    O_NONBLOCK | O_CLOEXEC | (want_dir ? O_DIRECTORY : 0))) < 0)
 			continue;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-		    remove_tree(pfd, names[i], 0) == 0) {
-			n++;
-			if (cfg != NULL)
-				cli_warn(cfg, "removed %s, left by an "
-				    "interrupted write", names[i]);
-		}
+		    remove_tree(pfd, names[i], 0) == 0 && cfg != NULL)
+			cli_warn(cfg, "removed %s, left by an interrupted "
+			    "write", names[i]);
 		close(fd);
 	}
 	free_names(names);
-	return n;
 }
 
 /* fsync every directory of the tree at fd (files were synced as written). */
@@ -631,7 +626,7 @@ cli_atomic_write_file(const char *path, const void *buf, size_t len,
 		close(pfd);
 		return cli_err(SD_EBADREQ, "%s is a directory", path);
 	}
-	(void)sweep_stale(pfd, ".", base, ".tmp-", 0, NULL);
+	sweep_stale(pfd, ".", base, ".tmp-", 0, NULL);
 	hold_signals(&held);
 	for (i = 0; i < 100; i++) {
 		free(tmp);
@@ -736,8 +731,8 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		goto out;
 	}
 
-	(void)sweep_stale(pfd, "", base, ".new-", 1, cfg);
-	(void)sweep_stale(pfd, "", base, ".old-", 1, cfg);
+	sweep_stale(pfd, "", base, ".new-", 1, cfg);
+	sweep_stale(pfd, "", base, ".old-", 1, cfg);
 
 	/* Build the new tree next to DIR. */
 	hold_signals(&held);
