@@ -44,6 +44,7 @@
 #define MAX_TREE_DEPTH	64	/* old trees may be deeper than 32 */
 #define SUFFIX_LEN	6
 #define STALE_SECS	60	/* an unlocked temporary this old is left over */
+#define SYNC_BATCH	64	/* written files open at once, awaiting fsync */
 
 int
 cli_parse_mode(const char *s, mode_t *out)
@@ -347,7 +348,7 @@ sweep_stale(int pfd, const char *prefix, const char *base, const char *tag,
 	free_names(names);
 }
 
-/* fsync every directory of the tree at fd (files were synced as written). */
+/* fsync every directory of the tree at fd (sync_written did the files). */
 static int
 sync_tree(int fd, int depth)
 {
@@ -387,7 +388,12 @@ dir_mode(mode_t fmode)
 	return 0700 | ((fmode & 0040) ? 0050 : 0) | ((fmode & 0004) ? 0005 : 0);
 }
 
-/* A context for building one tree, with the path of the error (if any). */
+/*
+ * A context for building one tree, with the path of the error (if any).
+ * Written files stay open until a batch of them is synced (sync_written):
+ * their writeback is started as each is written, so the disk works on
+ * all of them at once and each fsync finds little left to wait for.
+ */
 struct build {
 	const struct cli_config	*cfg;
 	const char		*dir;		/* DIR as given */
@@ -396,6 +402,9 @@ struct build {
 	char			 where[4096];	/* path below DIR of a failure */
 	const char		*what;
 	size_t			 kept;
+	int			 unsynced[SYNC_BATCH];
+	const struct cli_tree_file *unsynced_file[SYNC_BATCH];
+	int			 n_unsynced;
 };
 
 static void
@@ -444,6 +453,27 @@ open_subdir(struct build *b, int top, char *const *names, int n)
 	return cur;
 }
 
+/* fsync and close the files written since the last call. */
+static int
+sync_written(struct build *b)
+{
+	int i, saved = 0, r = 0;
+
+	for (i = 0; i < b->n_unsynced; i++) {
+		if (r == 0 && (fsync(b->unsynced[i]) != 0 ||
+		    close(b->unsynced[i]) != 0)) {
+			saved = errno;
+			set_where(b, b->unsynced_file[i]->names,
+			    b->unsynced_file[i]->n, "write");
+			r = -1;
+		} else if (r != 0)
+			close(b->unsynced[i]);
+	}
+	b->n_unsynced = 0;
+	errno = saved;
+	return r;
+}
+
 static int
 write_one(struct build *b, int top, const struct cli_tree_file *f)
 {
@@ -466,10 +496,11 @@ write_one(struct build *b, int top, const struct cli_tree_file *f)
 	b->what = "set the owner and mode of";
 	if (set_owner_mode(fd, b->fmode, b->owner) != 0)
 		goto fail;
-	b->what = "write";
-	if (fsync(fd) != 0)
-		goto fail;
-	return close(fd);
+	/* start the writeback now; sync_written waits for it */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	b->unsynced[b->n_unsynced] = fd;
+	b->unsynced_file[b->n_unsynced++] = f;
+	return b->n_unsynced == SYNC_BATCH ? sync_written(b) : 0;
  fail:
 	saved = errno;
 	close(fd);
@@ -755,6 +786,8 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 	for (i = 0; i < nfiles; i++)
 		if (write_one(&b, nfd, &files[i]) != 0)
 			goto fail;
+	if (sync_written(&b) != 0)
+		goto fail;
 	if (!prune && had_old) {
 		if ((ofd = openat(pfd, base, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -803,6 +836,9 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 
  fail:
 	saved = errno;
+	for (k = 0; k < b.n_unsynced; k++)
+		close(b.unsynced[k]);
+	b.n_unsynced = 0;
 	if (ofd >= 0)
 		close(ofd);
 	ofd = -1;

@@ -308,8 +308,8 @@ expect_fail 1 bad_request F fetch boot/web/files --dest "$T/link"
 expect_true test -L "$T/link"
 
 describe "a signal while the new set is written waits for the switch: no copy is left beside DIR"
-# strace holds the fetch in its first fsync (its first file of the new
-# tree) for 3 s; SIGTERM arrives then.
+# strace holds the fetch in its first fsync (the new tree's first file,
+# once all are written) for 3 s; SIGTERM arrives then.
 rm -rf "$T/sig"
 F fetch boot/web/files --dest "$T/sig" --prune 2>/dev/null || fail "first fetch into $T/sig"
 printf 'after the signal' | secret put boot/web/files/one >/dev/null
@@ -330,6 +330,20 @@ expect_eq "$st" 143 "fetch ended of SIGTERM (128 + 15)"
 expect_eq "$(compgen -G "$T/sig.new-*" || true)" "" "no temporary directory left"
 expect_eq "$(cat "$T/sig/one")" "after the signal" "the new set was switched in whole"
 expect_eq "$(cd "$T/sig" && find . | LC_ALL=C sort | tr '\n' ' ')" ". ./blob ./one ./sub ./sub/three " "the whole new set"
+
+describe "every file of a new set is synced before the switch, beyond the 64 held open at once"
+for i in $(seq -w 0 69); do
+	printf '{"action":"secret.put","path":["boot","web","many","f%s"],"value":"v%s"}\n' "$i" "$i"
+done >"$T/many.ndjson"
+expect_exit 0 run_in_file "$T/many.ndjson" "$SD_LIB_DIR/sock.py" "$RUNDIR/secretd.sock" --hello "$W/admin.pub"
+expect_exit 0 strace -f -qq -y -o "$T/many.trace" -e trace=fsync,rename,renameat,renameat2 \
+	env SECRET_IDENTITY="$HKF" secret fetch boot/web/many --dest "$T/many"
+expect_eq "$(cat "$T/many/f00")$(cat "$T/many/f69")" "v00v69" "the new set is in place"
+# The files synced before the first rename (the switch), each once.
+synced=$(awk '/^[0-9]+ +rename/ { exit } match($0, /fsync\([0-9]+<[^>]*\/many\.new-[^/>]*\/f[0-9]+>/) {
+	f = substr($0, RSTART, RLENGTH); sub(/.*\//, "", f); sub(/>$/, "", f); print f }' "$T/many.trace" | LC_ALL=C sort -u | wc -l)
+expect_eq "$synced" 70 "all 70 files fsynced before the switch"
+expect_true grep -q 'rename.*many\.new-' "$T/many.trace"
 
 describe "temporaries a killed fetch left are removed by the next one; fresh, locked and others stay"
 mkdir -m 700 "$D.new-abc123" "$D.old-zz9zz9" "$D.new-fresh1" "$D.new-lock01" "$D.new-ab" "$T/other.new-abc123"
