@@ -457,21 +457,23 @@ open_subdir(struct build *b, int top, char *const *names, int n)
 static int
 sync_written(struct build *b)
 {
-	int i, saved = 0, r = 0;
+	int i, e, saved = 0;
 
 	for (i = 0; i < b->n_unsynced; i++) {
-		if (r == 0 && (fsync(b->unsynced[i]) != 0 ||
-		    close(b->unsynced[i]) != 0)) {
-			saved = errno;
+		e = 0;
+		if (saved == 0 && fsync(b->unsynced[i]) != 0)
+			e = errno;
+		if (close(b->unsynced[i]) != 0 && e == 0)
+			e = errno;
+		if (e != 0 && saved == 0) {
+			saved = e;
 			set_where(b, b->unsynced_file[i]->names,
 			    b->unsynced_file[i]->n, "write");
-			r = -1;
-		} else if (r != 0)
-			close(b->unsynced[i]);
+		}
 	}
 	b->n_unsynced = 0;
 	errno = saved;
-	return r;
+	return saved != 0 ? -1 : 0;
 }
 
 static int

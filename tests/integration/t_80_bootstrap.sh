@@ -345,6 +345,16 @@ synced=$(awk '/^[0-9]+ +rename/ { exit } match($0, /fsync\([0-9]+<[^>]*\/many\.n
 expect_eq "$synced" 70 "all 70 files fsynced before the switch"
 expect_true grep -q 'rename.*many\.new-' "$T/many.trace"
 
+describe "a failed fsync leaves the previous set whole and nothing beside it"
+printf 'changed' | secret put boot/web/many/f00 >/dev/null
+expect_fail 1 bad_request strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=3 \
+	env SECRET_IDENTITY="$HKF" secret fetch boot/web/many --dest "$T/many"
+expect_err_contains "cannot write $T/many/f02: Input/output error; $T/many is unchanged"
+expect_eq "$(cat "$T/many/f00")" v00 "the previous set stays"
+expect_eq "$(compgen -G "$T/many.new-*" || true)" "" "no temporary directory left"
+expect_exit 0 F fetch boot/web/many --dest "$T/many"
+expect_eq "$(cat "$T/many/f00")" changed "the next fetch switches"
+
 describe "temporaries a killed fetch left are removed by the next one; fresh, locked and others stay"
 mkdir -m 700 "$D.new-abc123" "$D.old-zz9zz9" "$D.new-fresh1" "$D.new-lock01" "$D.new-ab" "$T/other.new-abc123"
 printf 'an old copy' >"$D.new-abc123/one"
