@@ -62,6 +62,9 @@
 #   stop_pid PID NAME [SECS]  SIGTERM the process and its descendants, wait,
 #                         then SIGKILL
 #   alive PID             0 if PID runs (zombies count as dead)
+#   sd_starttime PID      SD_START = PID's start time (pid + start time name
+#                         one process for good: pids are reused within a run)
+#   sd_kill_same SIG PID START  signal PID only if it is still that process
 #
 # --------------------------------------------------------------------- tests
 # Each t_*.sh runs as its own bash process with W/env exported (run.sh),
@@ -100,6 +103,19 @@
 #   ok MSG / fail MSG     count a pass / a failure by hand
 #   die MSG               count a failure and end this test file
 #   skip MSG              end this file, counting it as skipped (exit 0)
+#   helper_start NAME CMD...  a background process the test relies on (a
+#                         forwarder, a second secretd), output to T/NAME.log
+#                         (appended),
+#                         pid in HELPER_PID; one that ends while registered
+#                         is a failure, named, at the next describe or at
+#                         done_testing
+#   helper_stop NAME [SIG]  signal it (TERM) if it still runs, wait, forget
+#                         it; exit status in HELPER_RC
+#   helper_stop_all / helper_check   (by hand; at the end, helpers are
+#                         stopped for you)
+#   at_exit CMD           run CMD when the file ends (never `trap ... EXIT`:
+#                         a forked subshell can run such a trap; see
+#                         "leaving a test file" below)
 #   done_testing          print this file's counts; exit 1 on any failure
 #                         or when nothing was asserted
 #   plain_ssh KEY CMD...  OpenSSH client as "secret" with KEY only, no
@@ -146,10 +162,11 @@ sd_dump() {
 # ----------------------------------------------------------------- processes
 
 alive() {
-	local pid=$1 st
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[ -r "/proc/$pid/stat" ] || return 1
-	st=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1) || return 1
+	local st
+	[[ $1 =~ ^[0-9]+$ ]] || return 1
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+	st=${st##*) }			# the state, past "pid (comm) "
+	st=${st:0:1}
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
@@ -171,6 +188,36 @@ sd_pidfile_alive() {
 	[ -s "$f" ] || return 1
 	pid=$(head -n 1 "$f")
 	alive "$pid" && sd_pid_is "$pid" "$2" && printf '%s\n' "$pid"
+}
+
+# sd_starttime PID: set SD_START to when PID started (clock ticks since
+# boot, field 22 of /proc/PID/stat); 1 if PID does not exist.  A pid and
+# its start time name one process for good: a pid that was reaped and
+# given to another process has a later start time.  (No subshell, no
+# fork: sd_run calls it for every command under test.)
+sd_starttime() {
+	local st
+	SD_START=
+	[[ $1 =~ ^[0-9]+$ ]] || return 1
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+	st=${st##*) }			# past "pid (comm) ": comm may hold spaces
+	read -r -a st <<<"$st"
+	[ ${#st[@]} -ge 20 ] || return 1
+	SD_START=${st[19]}
+}
+
+# sd_pid_same PID START: PID is alive and is still the process that had
+# start time START.
+sd_pid_same() {
+	[ -n "$2" ] && alive "$1" && sd_starttime "$1" && [ "$SD_START" = "$2" ]
+}
+
+# sd_kill_same SIG PID START: signal PID only if it is still that process.
+# Every kill of a pid read earlier goes through here: the suites of make
+# check spawn tens of thousands of processes, so pids are reused within
+# a run, and a stale pid may name another test's process.
+sd_kill_same() {
+	sd_pid_same "$2" "$3" && kill "-$1" "$2" 2>/dev/null
 }
 
 # Descendants of a pid, deepest first.
@@ -213,23 +260,26 @@ spawn() {
 }
 
 stop_pid() {
-	local pid=$1 name=$2 secs=${3:-15} i p kids
-	alive "$pid" || return 0
-	kids=$(sd_descendants "$pid")
-	kill -TERM "$pid" 2>/dev/null
+	local pid=$1 name=$2 secs=${3:-15} i p start kids=()
+	alive "$pid" && sd_starttime "$pid" || return 0
+	start=$SD_START
+	for p in $(sd_descendants "$pid"); do
+		sd_starttime "$p" && kids+=("$p:$SD_START")
+	done
+	sd_kill_same TERM "$pid" "$start"
 	for ((i = 0; i < secs * 10; i++)); do
-		alive "$pid" || break
+		sd_pid_same "$pid" "$start" || break
 		sleep 0.1
 	done
-	if alive "$pid"; then
+	if sd_pid_same "$pid" "$start"; then
 		sd_err "$name (pid $pid) ignored SIGTERM for ${secs}s; killing it"
-		kill -KILL "$pid" 2>/dev/null
+		sd_kill_same KILL "$pid" "$start"
 	fi
-	for p in $kids; do
-		alive "$p" && kill -KILL "$p" 2>/dev/null
+	for p in "${kids[@]}"; do
+		sd_kill_same KILL "${p%%:*}" "${p#*:}"
 	done
 	for ((i = 0; i < 50; i++)); do
-		alive "$pid" || return 0
+		sd_pid_same "$pid" "$start" || return 0
 		sleep 0.1
 	done
 	sd_err "$name (pid $pid) is still alive"
@@ -752,7 +802,7 @@ env_status() {
 }
 
 env_down() {
-	local w=$1 pid
+	local w=$1 pid start
 	[ -d "$w" ] || return 0
 	env_load "$w" || return 0
 	sshd_down
@@ -772,11 +822,12 @@ env_down() {
 	# `less W/secretd.log`, are left alone).
 	for pid in $(grep -lsF -e "$W/" ${RUNDIR:+-e "$RUNDIR/"} /proc/[0-9]*/cmdline 2>/dev/null |
 		cut -d/ -f3); do
-		alive "$pid" || continue
+		alive "$pid" && sd_starttime "$pid" || continue
+		start=$SD_START
 		sd_pid_is "$pid" secretd || sd_pid_is "$pid" secret-shell || sd_pid_is "$pid" sshd ||
 			sd_pid_is "$pid" postgres || continue
 		sd_err "left-over process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
-		kill -KILL "$pid" 2>/dev/null
+		sd_kill_same KILL "$pid" "$start"
 	done
 	return 0
 }
@@ -833,11 +884,14 @@ test_init() {
 	export T
 	TEST_PASS=0
 	TEST_FAIL=0
+	SD_MAIN_PID=$BASHPID
+	trap sd_exit EXIT
 	set -o pipefail
 	cd "$SD_REPO" || exit 1
 }
 
 describe() {
+	helper_check
 	TEST_DESC=$*
 	[ -n "${VERBOSE:-}" ] && printf '  - %s\n' "$TEST_DESC"
 	return 0
@@ -904,6 +958,9 @@ skip() {
 
 done_testing() {
 	local status=0
+	helper_check
+	[ "$(trap -p EXIT)" = "trap -- 'sd_exit' EXIT" ] ||
+		fail "this file set an EXIT trap of its own: use at_exit (see lib.sh, \"leaving a test file\")"
 	if [ "$TEST_FAIL" -gt 0 ]; then
 		status=1
 	elif [ "$TEST_PASS" -eq 0 ]; then
@@ -930,14 +987,18 @@ sd_run() {
 		# A function (plain_ssh, secret_as, one of the test's own) runs in a
 		# subshell, so it sees every variable; a watchdog ends its process
 		# tree after RUN_TIMEOUT seconds.
-		local pid dog
+		local pid dog dog_start
 		("$@") <"$in" >"$OUT_FILE" 2>"$ERR_FILE" &
 		pid=$!
 		sd_watchdog "$pid" "$RUN_TIMEOUT" "$T/run$RUN_N.timeout" &
 		dog=$!
+		sd_starttime "$dog"
+		dog_start=$SD_START
 		{ wait "$pid"; } 2>/dev/null    # (no "Killed" job notice)
 		RC=$?
-		kill -TERM "$dog" 2>/dev/null
+		# (after a timeout the dog has ended and been reaped: its pid may
+		# be another process's by now)
+		sd_kill_same TERM "$dog" "$dog_start"
 		wait "$dog" 2>/dev/null
 		[ -e "$T/run$RUN_N.timeout" ] && RC=124
 	else
@@ -953,18 +1014,107 @@ sd_run() {
 
 # sd_watchdog PID SECS MARK: after SECS, touch MARK and kill PID's tree.
 sd_watchdog() {
-	local s p
+	local s p start victims=()
+	sd_starttime "$1" || exit 0
+	start=$SD_START
 	sleep "$2" &
 	s=$!
-	trap 'kill $s 2>/dev/null; exit 0' TERM
+	trap 'kill $s 2>/dev/null; exit 0' TERM	# (s: our child, not reaped)
 	wait "$s"
 	trap - TERM
-	alive "$1" || exit 0
+	sd_pid_same "$1" "$start" || exit 0
 	: >"$3"
 	for p in $(sd_descendants "$1") "$1"; do
-		kill -KILL "$p" 2>/dev/null
+		sd_starttime "$p" && victims+=("$p:$SD_START")
+	done
+	for p in "${victims[@]}"; do
+		sd_kill_same KILL "${p%%:*}" "${p#*:}"
 	done
 	exit 0
+}
+
+# ---------------------------------------------------- leaving a test file
+
+# A test file says what to undo when it ends with at_exit, never with a
+# `trap ... EXIT` of its own.  Bash hands its traps to every subshell it
+# forks, until the subshell resets them, and a subshell that a signal
+# reaches in that moment runs the EXIT trap itself.  sd_run's watchdog is
+# such a subshell, sent SIGTERM as soon as a quick command ends: it ran
+# t_80's cleanup and killed the forwarder that the rest of the file
+# needed.  So the one EXIT trap, set by test_init, acts only in the test
+# file's own shell, and done_testing fails a file that replaced it.
+SD_EXIT_HOOKS=()
+
+# at_exit CMD: run CMD (a shell command line) when the test file ends,
+# the last registered first; then every helper still running is stopped.
+at_exit() { SD_EXIT_HOOKS+=("$*"); }
+
+sd_exit() {
+	local i
+	[ "$BASHPID" = "${SD_MAIN_PID:-}" ] || return 0
+	for ((i = ${#SD_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${SD_EXIT_HOOKS[$i]}"
+	done
+	helper_stop_all
+}
+
+# ---------------------------------------------------------- helpers
+
+# A helper is a background process a test file relies on: a forwarder, a
+# second secretd, a syslog catcher.  It is held by its pid and start time,
+# so that it is never signalled once it has ended (its pid may be another
+# process's by then), and a helper that ends while it is still needed is
+# reported as such, with its exit status and log, at the next describe
+# or at done_testing, rather than as confusing failures of later checks.
+declare -A SD_HELPER_PID=() SD_HELPER_START=()
+
+# helper_start NAME CMD...: CMD in the background, stdout and stderr
+# appended to $T/NAME.log; its pid in HELPER_PID.
+helper_start() {
+	local name=$1
+	shift
+	"$@" >>"$T/$name.log" 2>&1 &
+	HELPER_PID=$!
+	sd_starttime "$HELPER_PID"
+	SD_HELPER_PID[$name]=$HELPER_PID
+	SD_HELPER_START[$name]=$SD_START
+}
+
+# helper_stop NAME [SIG]: send SIG (TERM) to the helper if it still runs,
+# wait for it, forget it; its exit status in HELPER_RC.
+helper_stop() {
+	local name=$1 pid=${SD_HELPER_PID[$1]:-}
+	HELPER_RC=
+	[ -n "$pid" ] || return 0
+	sd_kill_same "${2:-TERM}" "$pid" "${SD_HELPER_START[$name]}"
+	wait "$pid" 2>/dev/null
+	HELPER_RC=$?
+	unset "SD_HELPER_PID[$name]" "SD_HELPER_START[$name]"
+	return 0
+}
+
+# helper_stop_all: stop every helper (for a test file's EXIT trap).
+helper_stop_all() {
+	local name
+	for name in "${!SD_HELPER_PID[@]}"; do
+		helper_stop "$name"
+	done
+}
+
+# helper_check: a failure for each helper that has ended (then forgotten).
+helper_check() {
+	local name pid rc how
+	for name in "${!SD_HELPER_PID[@]}"; do
+		pid=${SD_HELPER_PID[$name]}
+		sd_pid_same "$pid" "${SD_HELPER_START[$name]}" && continue
+		wait "$pid" 2>/dev/null
+		rc=$?
+		how="exit status $rc"
+		[ "$rc" -gt 128 ] && how="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+		unset "SD_HELPER_PID[$name]" "SD_HELPER_START[$name]"
+		fail "helper $name (pid $pid) ended while still needed ($how); last lines of $T/$name.log: $(tail -n 5 "$T/$name.log" 2>/dev/null | tr '\n' '|')"
+	done
+	return 0
 }
 
 run() { sd_run /dev/null "$@"; }

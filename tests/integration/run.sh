@@ -17,6 +17,17 @@
 set -uo pipefail
 
 usage() { echo "usage: $0 BIN_DIR [t_name.sh ...]" >&2; exit 2; }
+
+# Each run in a PID namespace of its own, where the kernel allows one: then
+# no run (make check runs two side by side; a developer may run more) can
+# signal another's processes, even through a pid that was reaped and
+# reused, and nothing a run started outlives it.  (lib.sh's kills check
+# start times as well; this is the wall between runs.)  The run is PID 1
+# there: it reaps orphans, and SIGTERM reaches it through --kill-child.
+if [ -z "${SD_PIDNS:-}" ] && [ "$(id -u)" = 0 ] &&
+	unshare --pid --fork --mount-proc true 2>/dev/null; then
+	SD_PIDNS=1 exec unshare --pid --fork --mount-proc --kill-child=TERM "$0" "$@"
+fi
 [ $# -ge 1 ] || usage
 BIN_ARG=$1
 shift
@@ -49,8 +60,12 @@ WORK=$(mktemp -d /tmp/secretd-it.XXXXXX)
 FAILED=0
 FINISHED=0
 
+# (Only in this shell: a subshell it forks runs an inherited EXIT trap if
+# a signal reaches it before it has reset its traps; lib.sh, at_exit.)
+RUN_PID=$BASHPID
 finish() {
 	local rc=$?
+	[ "$BASHPID" = "$RUN_PID" ] || return 0
 	[ "$FINISHED" = 1 ] && return
 	FINISHED=1
 	trap '' INT TERM HUP

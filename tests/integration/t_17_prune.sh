@@ -26,19 +26,21 @@ start() {	# start MAX_VERSIONS
 	conf "$1"
 	"$BIN/secretd" -c "$T/p.conf" serve 2>>"$T/p.log" &
 	PPID_D=$!
+	sd_starttime "$PPID_D"
+	PPID_START=$SD_START
 	for _ in $(seq 100); do [ -S "$PS" ] && return 0; sleep 0.1; done
 	cat "$T/p.log"
 	die "second secretd did not start"
 }
 stop() {
 	[ -n "$PPID_D" ] || return 0
-	kill "$PPID_D" 2>/dev/null
+	sd_kill_same TERM "$PPID_D" "$PPID_START"
 	wait "$PPID_D" 2>/dev/null
 	PPID_D=
 	rm -f "$PS"
 }
 cleanup() { stop; sql "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1; }
-trap cleanup EXIT
+at_exit cleanup
 
 conf 3
 expect_exit 0 "$BIN/secretd" -c "$T/p.conf" init --admin admin --key "$W/admin.pub"

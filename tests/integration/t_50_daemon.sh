@@ -18,8 +18,7 @@ ALT=$RUNDIR/alt.sock
 sed -e "s|^socket = .*|socket = $ALT|" -e 's|^enrol_unknown_keys = .*|enrol_unknown_keys = no|' \
 	-e 's|^idle_timeout = .*|idle_timeout = 2|' "$W/secretd.conf" >"$T/alt.conf"
 echo "max_connections = 2" >>"$T/alt.conf"
-"$BIN/secretd" -c "$T/alt.conf" serve 2>"$T/alt.log" &
-ALT_PID=$!
+helper_start alt "$BIN/secretd" -c "$T/alt.conf" serve
 for _ in $(seq 100); do [ -S "$ALT" ] && break; sleep 0.1; done
 [ -S "$ALT" ] || { cat "$T/alt.log"; die "alt secretd did not start"; }
 
@@ -112,6 +111,8 @@ expect_err_contains "$n stored versions are sealed with key 1, which the keyring
 describe "concurrent clients are served concurrently, while another connection sits idle"
 ( printf '{"action":"whoami"}\n'; sleep 8 ) | "$SOCKPY" "$SOCK" --hello "$W/admin.pub" >/dev/null 2>&1 &
 idle_pid=$!
+sd_starttime "$idle_pid"
+idle_start=$SD_START
 for i in $(seq 12); do
 	( secret get daemon/k >"$T/c$i.out" 2>"$T/c$i.err"; echo $? >"$T/c$i.rc" ) &
 done
@@ -120,12 +121,14 @@ for i in $(seq 12); do while [ ! -s "$T/c$i.rc" ] && [ $((SECONDS - wait_start))
 ok_count=0
 for i in $(seq 12); do [ "$(cat "$T/c$i.rc")" = 0 ] && [ "$(cat "$T/c$i.out")" = "needs key 1" ] && ok_count=$((ok_count + 1)); done
 expect_eq "$ok_count" 12 "12 parallel gets"
-kill "$idle_pid" 2>/dev/null
+sd_kill_same TERM "$idle_pid" "$idle_start"	# (it may have ended: 8 s)
 
 describe "database down: logins fail safe; an open session gets unavailable and recovers"
 mkfifo "$T/fifo"
 "$SOCKPY" "$SOCK" --hello "$W/admin.pub" <"$T/fifo" >"$T/dbdown.out" 2>&1 &
 sess_pid=$!
+sd_starttime "$sess_pid"
+sess_start=$SD_START
 exec 7>"$T/fifo"
 lines() { wc -l <"$T/dbdown.out"; }
 await() { for _ in $(seq 100); do [ "$(lines)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
@@ -150,7 +153,7 @@ for i in $(seq 30); do
 done
 expect_eq "$(tail -n 1 "$T/dbdown.out" | jq -r .value)" "needs key 1" "the same session is served again"
 exec 7>&-
-kill "$sess_pid" 2>/dev/null
+sd_kill_same TERM "$sess_pid" "$sess_start"
 wait "$sess_pid" 2>/dev/null
 expect_exit 0 secret get daemon/k
 expect_out_exact "needs key 1"
@@ -175,9 +178,8 @@ expect_eq "$(tail -n 10 "$OUT_FILE" | jq -r 'if .ok then .value else .error.code
 expect_contains "$(secretd_log_since)" "database connection closed by the server while idle; reconnecting"
 
 describe "SIGTERM: the daemon exits 0 and removes its socket"
-kill -TERM "$ALT_PID"
-wait "$ALT_PID"
-expect_eq "$?" 0 "exit status"
+helper_stop alt TERM
+expect_eq "$HELPER_RC" 0 "exit status"
 expect_true test ! -e "$ALT"
 
 done_testing

@@ -28,18 +28,22 @@ CATCH=
 if [ ! -e /dev/log ]; then
 	"$SD_LIB_DIR/syslog_catch.py" /dev/log "$T/syslog" &
 	CATCH=$!
+	sd_starttime "$CATCH"
+	CATCH_START=$SD_START
 	for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 fi
 "$BIN/secretd" -c "$T/t.conf" serve 2>"$T/t.log" &
 TPID=$!
+sd_starttime "$TPID"
+TPID_START=$SD_START
 for _ in $(seq 100); do [ -S "$TS" ] && break; sleep 0.1; done
 [ -S "$TS" ] || { cat "$T/t.log"; die "second secretd did not start"; }
 cleanup() {
-	kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null
-	if [ -n "$CATCH" ]; then kill "$CATCH" 2>/dev/null; rm -f /dev/log; fi
+	sd_kill_same TERM "$TPID" "$TPID_START"; wait "$TPID" 2>/dev/null
+	if [ -n "$CATCH" ]; then sd_kill_same TERM "$CATCH" "$CATCH_START"; rm -f /dev/log; fi
 	sql "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 }
-trap cleanup EXIT
+at_exit cleanup
 req() { run_in "$1" "$SOCKPY" "$TS" --hello "$W/admin.pub"; }
 verify() { req $'{"action":"audit.verify"}\n'; tail -n 1 "$OUT_FILE" >"$T/verify.json"; }
 vj() { jq -r "$1" <"$T/verify.json"; }

@@ -16,19 +16,18 @@ test_init
 SOCK=$RUNDIR/secretd.sock
 SOCKPY=$SD_LIB_DIR/sock.py
 ALT=$RUNDIR/crypto.sock
-ALT_PID=
+WRITER_START=
 WRITER_PID=
 SHARED_PID=$(cat "$W/secretd.pid") || die "no secretd pid"
 PG_DUMP=$PG_BINDIR/pg_dump
 [ -x "$PG_DUMP" ] || PG_DUMP=$(command -v pg_dump) || die "no pg_dump"
 
 cleanup() {
-	[ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
-	[ -n "$ALT_PID" ] && kill "$ALT_PID" 2>/dev/null
+	[ -n "$WRITER_PID" ] && sd_kill_same TERM "$WRITER_PID" "$WRITER_START"
 	sql "DROP TRIGGER IF EXISTS crypto_t70_slow ON secret_version;
 	     DROP FUNCTION IF EXISTS crypto_t70_slow()" >/dev/null 2>&1
 }
-trap cleanup EXIT
+at_exit cleanup
 
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 # pgpath a/b/c -> {a,b,c}
@@ -53,16 +52,12 @@ alt_conf() {
 }
 alt_start() {
 	rm -f "$ALT"
-	"$BIN/secretd" -c "$(alt_conf "$1")" serve 2>>"$T/alt.log" &
-	ALT_PID=$!
+	helper_start alt "$BIN/secretd" -c "$(alt_conf "$1")" serve
 	wait_for 30 test -S "$ALT"
 }
 alt_stop() {
-	kill -TERM "$ALT_PID"
-	wait "$ALT_PID"
-	local rc=$?
-	ALT_PID=
-	return "$rc"
+	helper_stop alt TERM
+	return "$HELPER_RC"
 }
 # Every stored (sealed) version of the whole store as secret.get lines.
 all_gets() {
@@ -234,6 +229,8 @@ nlog() { wc -l <"$T/rot/log"; }
 at_least() { [ "$(nlog)" -ge "$1" ]; }
 rot_writer &
 WRITER_PID=$!
+sd_starttime "$WRITER_PID"
+WRITER_START=$SD_START
 expect_true wait_for 60 at_least 5
 kdf_before=$(grep '^kdf ' "$W/keyring")
 k1_before=$(grep "^$old_key " "$W/keyring")

@@ -13,21 +13,17 @@
 . "$(dirname "$0")/lib.sh"
 test_init
 
-BG_PIDS=()
 cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${RPID:-}" ] && : >"$T/stop"	# the switch test's reader ends of it
 	[ -n "${SHM:-}" ] && rm -rf "$SHM"
 }
-trap cleanup EXIT
+at_exit cleanup
 
-# start_fwd SOURCE: a forwarder to sshd from SOURCE; its port in FWD_PORT.
-# (Not in $(...): the pid must reach BG_PIDS, killed at exit.)
+# start_fwd SOURCE: a forwarder to sshd from SOURCE (a helper: if it ends
+# while the file runs, that is a failure naming it); its port in FWD_PORT.
 start_fwd() {
 	FWD_PORT=$(free_port) || return 1
-	python3 "$SD_LIB_DIR/tcpfwd.py" --source "$1" "$FWD_PORT" "$SSH_PORT" \
-		>"$T/fwd.$FWD_PORT.log" 2>&1 &
-	BG_PIDS+=($!)
+	helper_start "fwd.$FWD_PORT" python3 "$SD_LIB_DIR/tcpfwd.py" --source "$1" "$FWD_PORT" "$SSH_PORT"
 	printf '[127.0.0.1]:%s %s\n' "$FWD_PORT" "$(cut -d' ' -f1,2 "$W/ssh_host_ed25519_key.pub")" >>"$KH"
 }
 wait_listening() {
@@ -362,9 +358,7 @@ printf 'an old copy' >"$D.new-abc123/one"
 ln -s "$D" "$D.new-link01"
 touch -d '2 minutes ago' "$D.new-abc123" "$D.old-zz9zz9" "$D.new-lock01" "$D.new-ab" "$T/other.new-abc123"
 touch -h -d '2 minutes ago' "$D.new-link01"
-( exec 9<"$D.new-lock01" && flock -x 9 && : >"$T/locked" && exec sleep 60 ) &
-holder=$!
-BG_PIDS+=("$holder")
+helper_start holder bash -c 'exec 9<"$1" && flock -x 9 && : >"$2" && exec sleep 60' holder "$D.new-lock01" "$T/locked"
 for ((i = 0; i < 100; i++)); do [ -e "$T/locked" ] && break; sleep 0.05; done
 expect_true test -e "$T/locked"
 expect_exit 0 F fetch boot/web/files --dest "$D"
@@ -378,8 +372,7 @@ expect_true test -d "$D.new-ab"		# not a name fetch makes
 expect_true test -d "$T/other.new-abc123"	# another DIR's
 expect_true test -L "$D.new-link01"		# not a directory
 expect_true test -d "$D"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+helper_stop holder
 rm -rf "$D.new-fresh1" "$D.new-lock01" "$D.new-ab" "$D.new-link01" "$T/other.new-abc123" "$T/locked"
 
 describe "an empty prefix gives an empty directory, with a warning"
@@ -451,13 +444,13 @@ SW=$SHM/swap
 expect_exit 0 F fetch boot/web/swapA --dest "$SW" --prune
 python3 "$T/reader.py" "$SW" "$T/stop" "$n" "$pad" >"$T/reader.out" 2>"$T/reader.err" &
 RPID=$!
-BG_PIDS+=($RPID)
 for ((k = 0; k < 6; k++)); do
 	F fetch boot/web/swapB --dest "$SW" --prune 2>>"$T/writer.err" || fail "fetch B"
 	F fetch boot/web/swapA --dest "$SW" --prune 2>>"$T/writer.err" || fail "fetch A"
 done
 touch "$T/stop"
 wait "$RPID"
+RPID=
 r=$(cat "$T/reader.out")
 [ -n "${VERBOSE:-}" ] && echo "    reader: $r"
 expect_match "$r" 'mixed=0' "no reader saw a mix of sets"
@@ -602,8 +595,7 @@ printf '[127.0.0.1]:%s %s\n' "$PW" "$(cut -d' ' -f1,2 "$W/ssh_host_ed25519_key.p
 expect_fail 3 unavailable env SECRET_SERVER=secret@127.0.0.1:$PW SECRET_IDENTITY="$HKF" secret fetch boot/web/env --env-file "$T/w0.env"
 
 describe "--wait: retries until the server comes up"
-python3 "$SD_LIB_DIR/tcpfwd.py" --delay 2 "$PW" "$SSH_PORT" >"$T/fwd.wait.log" 2>&1 &
-BG_PIDS+=($!)
+helper_start fwd.wait python3 "$SD_LIB_DIR/tcpfwd.py" --delay 2 "$PW" "$SSH_PORT"
 t0=$SECONDS
 expect_exit 0 env SECRET_SERVER=secret@127.0.0.1:$PW SECRET_IDENTITY="$HKF" secret fetch boot/web/env --env-file "$T/w1.env" --wait 30s
 expect_err_contains "retrying in"

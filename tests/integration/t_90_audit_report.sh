@@ -281,7 +281,7 @@ heal() {	# undo whatever is still tampered with
 	[ -n "$F" ] && tamper "DELETE FROM audit_log WHERE id = $F"
 	F=
 }
-trap heal EXIT
+at_exit heal
 expect_true [ "$A" -lt "$B" ]
 # Rows are sealed just after they commit (off the request path).
 for _ in $(seq 50); do

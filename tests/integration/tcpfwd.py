@@ -8,9 +8,24 @@ server that comes up late: `secret --wait`) and relays every connection
 to 127.0.0.1:TARGET_PORT, connecting from ADDR (default 127.0.0.1), so
 that sshd, and secretd behind it, see that client address: another
 127.x.y.z gives a test its own address for CIDR checks and its own rate
-limit bucket.  Runs until killed.
+limit bucket.  Runs until killed, and says in its log which signal ended
+it and who sent it (a forwarder that ends while its test still needs it
+is a failure of that test: lib.sh, helper_check).
 """
-import socket, sys, threading, time
+import os, signal, socket, sys, threading, time
+
+ENDING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+def await_end():
+    info = signal.sigwaitinfo(ENDING)
+    try:
+        with open("/proc/%d/cmdline" % info.si_pid, "rb") as f:
+            who = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        who = "?"
+    print("ended by signal %d from pid %d (%s)" % (info.si_signo, info.si_pid, who),
+          flush=True)
+    os._exit(128 + info.si_signo)
 
 def pump(src, dst):
     try:
@@ -56,6 +71,9 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__)
     listen, target = int(args[0]), int(args[1])
+    # Every thread inherits the mask: the ending signals go to await_end.
+    signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
+    threading.Thread(target=await_end, daemon=True).start()
     time.sleep(delay)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
