@@ -580,6 +580,37 @@ carry_over(struct build *b, int ofd, int nfd, char **rel, int depth)
 	return r;
 }
 
+/*
+ * Whether base (a directory in pfd, stat st) is a mount point.  The set
+ * is switched in by renaming DIR, which the kernel refuses for a mount
+ * point (EBUSY); and the new set would be built next to DIR, on the
+ * parent's file system (a disk, perhaps), before that rename failed.
+ * statx tells a mount root apart even for a bind mount of the same file
+ * system; without it, a device differing from the parent's tells.
+ */
+static int
+is_mount_point(int pfd, const char *base, const struct stat *st)
+{
+	struct statx stx;
+	struct stat pst;
+
+	if (statx(pfd, base, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+	    &stx) == 0 && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	return fstat(pfd, &pst) == 0 && pst.st_dev != st->st_dev;
+}
+
+/* The error for a DIR that is a mount point, saying what to do instead. */
+static int
+mount_point_error(const char *dir)
+{
+	return cli_err(SD_EBADREQ, "%s is a mount point: the set is switched "
+	    "in by renaming %s, which a mount point cannot be; mount the "
+	    "tmpfs on its parent (e.g. /run/secrets) and fetch into a "
+	    "directory below it (--dest /run/secrets/app); nothing written",
+	    dir, dir);
+}
+
 /* Put the new tree (newname) in place of base; *old_at: where the old is. */
 static int
 swap_in(const struct build *b, int pfd, const char *base,
@@ -763,6 +794,10 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		    "directory", dir);
 		goto out;
 	}
+	if (had_old && is_mount_point(pfd, base, &st)) {
+		st_exit = mount_point_error(dir);
+		goto out;
+	}
 
 	sweep_stale(pfd, "", base, ".new-", 1, cfg);
 	sweep_stale(pfd, "", base, ".old-", 1, cfg);
@@ -817,12 +852,10 @@ cli_atomic_write_tree(const struct cli_config *cfg, const char *dir,
 		(void)flock(lfd, LOCK_EX | LOCK_NB);
 	b.what = "switch to the new";
 	if (swap_in(&b, pfd, base, newname, had_old, &old_at) != 0) {
-		if (errno == EXDEV) {
-			saved = errno;
+		/* A mount made on DIR since the check above. */
+		if (errno == EXDEV || errno == EBUSY) {
 			(void)remove_tree(pfd, newname, 0);
-			st_exit = cli_err(SD_EBADREQ, "cannot switch %s: it is a "
-			    "mount point (mount the file system on its parent "
-			    "instead)", dir);
+			st_exit = mount_point_error(dir);
 			goto out;
 		}
 		goto fail;

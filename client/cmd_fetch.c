@@ -36,6 +36,7 @@
 const struct cli_optspec cli_opts_fetch[] = {
 	{ "dest",	0, 1, OPT_FETCH_DEST },
 	{ "env-file",	0, 1, OPT_FETCH_ENV_FILE },
+	{ "env-prefix",	0, 1, OPT_FETCH_ENV_PREFIX },
 	{ "mode",	0, 1, OPT_FETCH_MODE },
 	{ "owner",	0, 1, OPT_FETCH_OWNER },
 	{ "prune",	0, 0, OPT_FETCH_PRUNE },
@@ -45,6 +46,7 @@ const struct cli_optspec cli_opts_fetch[] = {
 
 const struct cli_optspec cli_opts_exec[] = {
 	{ "env",	0, 1, OPT_FETCH_ENV },
+	{ "env-prefix",	0, 1, OPT_FETCH_ENV_PREFIX },
 	{ "prefix",	0, 1, OPT_FETCH_PREFIX },
 	{ "wait",	0, 1, OPT_FETCH_WAIT },
 	CLI_OPT_END
@@ -497,23 +499,46 @@ write_dest(struct cli_ctx *ctx, struct fetch *f, const char *dest,
 	return st;
 }
 
-/* The variable name of every item, and the first clash of two. */
+/*
+ * The variable name of every item (P put in front when --env-prefix P),
+ * a name on the deny-list (envname.h), and the first clash of two.
+ * hint says how to go on, tail what became of the target.
+ */
 static int
-name_items(struct fetch *f, struct item ***out)
+name_items(struct fetch *f, const char *envprefix, const char *hint,
+    const char *tail, struct item ***out)
 {
+	const struct cli_env_deny *d;
 	struct item **v;
-	size_t i;
+	size_t i, pl = envprefix != NULL ? strlen(envprefix) : 0, l;
+	char *name;
 	int st;
 
+	for (i = 0; i < f->nitems; i++) {
+		name = cli_env_name((const char *const *)f->items[i].names,
+		    f->items[i].n);
+		if (pl > 0) {
+			l = strlen(name);
+			f->items[i].env = xmalloc(pl + l + 1);
+			memcpy(f->items[i].env, envprefix, pl);
+			memcpy(f->items[i].env + pl, name, l + 1);
+			free(name);
+		} else
+			f->items[i].env = name;
+	}
+	/* In the server's order, so that the first one named is stable. */
 	for (i = 0; i < f->nitems; i++)
-		f->items[i].env = cli_env_name(
-		    (const char *const *)f->items[i].names, f->items[i].n);
+		if ((d = cli_env_name_denied(f->items[i].env)) != NULL)
+			return cli_err(SD_EBADREQ, "%s would be the variable %s, "
+			    "which is never set from a secret's name (%s: %s); "
+			    "%s; %s", f->items[i].shown, f->items[i].env,
+			    d->pattern, d->why, hint, tail);
 	v = sorted(f, cmp_env);
 	for (i = 0; i + 1 < f->nitems; i++)
 		if (strcmp(v[i]->env, v[i + 1]->env) == 0) {
 			st = cli_err(SD_EBADREQ, "%s and %s would both be the "
-			    "variable %s; nothing written", v[i]->shown,
-			    v[i + 1]->shown, v[i]->env);
+			    "variable %s; %s", v[i]->shown, v[i + 1]->shown,
+			    v[i]->env, tail);
 			free(v);
 			return st;
 		}
@@ -521,10 +546,29 @@ name_items(struct fetch *f, struct item ***out)
 	return 0;
 }
 
+/* The --env-prefix given (NULL if none), or a usage error. */
+static int
+parse_env_prefix(struct cli_ctx *ctx, const struct cli_args *a,
+    const char **out)
+{
+	const char *p = cli_arg_last(a, OPT_FETCH_ENV_PREFIX), *why;
+	const struct cli_env_deny *d;
+
+	*out = p;
+	if (p == NULL)
+		return 0;
+	if ((why = cli_env_prefix_problem(p, &d)) == NULL)
+		return 0;
+	if (d != NULL)
+		return cli_usage(ctx->cmd, "--env-prefix \"%s\": %s (%s: %s)",
+		    p, why, d->pattern, d->why);
+	return cli_usage(ctx->cmd, "--env-prefix \"%s\": %s", p, why);
+}
+
 /* fetch --env-file: NAME='value' lines, written at once. */
 static int
 write_env_file(struct cli_ctx *ctx, struct fetch *f, const char *file,
-    mode_t mode, const struct cli_owner *owner)
+    const char *envprefix, mode_t mode, const struct cli_owner *owner)
 {
 	struct item **v;
 	const char *why;
@@ -538,7 +582,8 @@ write_env_file(struct cli_ctx *ctx, struct fetch *f, const char *file,
 			return cli_err(SD_EBADREQ, "%s cannot be written to an "
 			    "env file: %s; nothing written", f->items[i].shown,
 			    why);
-	if ((st = name_items(f, &v)) != 0)
+	if ((st = name_items(f, envprefix, "--env-prefix P puts every "
+	    "name under P", "nothing written", &v)) != 0)
 		return st;
 	for (i = 0; i < f->nitems; i++)
 		total += strlen(v[i]->env) + v[i]->len + 4;
@@ -569,7 +614,7 @@ int
 cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *dest = cli_arg_last(a, OPT_FETCH_DEST);
-	const char *envf = cli_arg_last(a, OPT_FETCH_ENV_FILE);
+	const char *envf = cli_arg_last(a, OPT_FETCH_ENV_FILE), *envprefix;
 	int prune = cli_arg_count(a, OPT_FETCH_PRUNE) > 0, st, i;
 	struct fetch f = { 0 };
 	struct cli_owner owner;
@@ -581,7 +626,10 @@ cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 		    "--env-file FILE");
 	if (prune && dest == NULL)
 		return cli_usage(ctx->cmd, "--prune goes with --dest");
-	if ((st = parse_mode_owner(ctx, a, &mode, &owner)) != 0 ||
+	if (cli_arg_count(a, OPT_FETCH_ENV_PREFIX) > 0 && envf == NULL)
+		return cli_usage(ctx->cmd, "--env-prefix goes with --env-file");
+	if ((st = parse_env_prefix(ctx, a, &envprefix)) != 0 ||
+	    (st = parse_mode_owner(ctx, a, &mode, &owner)) != 0 ||
 	    (st = parse_wait(ctx, a, &wait_s)) != 0)
 		return st;
 	if ((st = fetch_prefixes(&f, a->pos, a->npos)) != 0)
@@ -595,7 +643,7 @@ cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 	if (dest != NULL)
 		st = write_dest(ctx, &f, dest, mode, &owner, prune);
 	else
-		st = write_env_file(ctx, &f, envf, mode, &owner);
+		st = write_env_file(ctx, &f, envf, envprefix, mode, &owner);
 	if (st == 0)
 		st = cli_flush_stdout();
  out:
@@ -619,7 +667,7 @@ cli_exec(struct cli_ctx *ctx, const struct cli_args *a)
 	const char **shown = xcalloc((size_t)nenv + 1, sizeof(char *));
 	struct fetch f = { 0 };
 	struct item **v = NULL;
-	const char *s, *eq;
+	const char *s, *eq, *envprefix;
 	long long wait_s;
 	json_t *jp;
 	size_t k;
@@ -629,7 +677,12 @@ cli_exec(struct cli_ctx *ctx, const struct cli_args *a)
 		    "VAR=PATH or --prefix PREFIX");
 		goto out;
 	}
-	if ((st = parse_wait(ctx, a, &wait_s)) != 0)
+	if (cli_arg_count(a, OPT_FETCH_ENV_PREFIX) > 0 && nprefix == 0) {
+		st = cli_usage(ctx->cmd, "--env-prefix goes with --prefix");
+		goto out;
+	}
+	if ((st = parse_env_prefix(ctx, a, &envprefix)) != 0 ||
+	    (st = parse_wait(ctx, a, &wait_s)) != 0)
 		goto out;
 	f.jpaths = json_array();
 	for (i = 0; i < nenv; i++) {
@@ -682,7 +735,8 @@ cli_exec(struct cli_ctx *ctx, const struct cli_args *a)
 			    f.items[k].shown);
 			goto out;
 		}
-	if ((st = name_items(&f, &v)) != 0)
+	if ((st = name_items(&f, envprefix, "--env-prefix P puts every name "
+	    "under P, --env VAR=PATH names one", "not run", &v)) != 0)
 		goto out;
 
 	/* No session stays open in the command. */

@@ -21,6 +21,7 @@ enum cli_fetch_opt {
 	OPT_FETCH_WAIT,		/* fetch/exec/template --wait D */
 	OPT_FETCH_ENV,		/* exec --env VAR=PATH */
 	OPT_FETCH_PREFIX,	/* exec --prefix P */
+	OPT_FETCH_ENV_PREFIX,	/* fetch/exec --env-prefix P */
 };
 
 extern const struct cli_optspec cli_opts_fetch[];

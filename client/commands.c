@@ -357,8 +357,8 @@ static const struct cli_command commands[] = {
 	{ "fetch", cli_fetch, cli_opts_fetch, 1, -1, 0,
 	  "fetch PREFIX... --dest DIR [--mode MODE] [--owner USER[:GROUP]] "
 	  "[--prune] [--wait DURATION]\n"
-	  "fetch PREFIX... --env-file FILE [--mode MODE] [--owner USER[:GROUP]] "
-	  "[--wait DURATION]",
+	  "fetch PREFIX... --env-file FILE [--env-prefix P] [--mode MODE] "
+	  "[--owner USER[:GROUP]] [--wait DURATION]",
 	  "write the secrets below prefixes to files or an env file",
 	  "Fetch every secret you may read below each PREFIX (its descendants:\n"
 	  "a value at PREFIX itself is not included) in one session, then write\n"
@@ -374,17 +374,25 @@ static const struct cli_command commands[] = {
 	  "are carried over, unless --prune.  A name that cannot be a file name\n"
 	  "(\".\", \"..\" or one holding a '/'), a secret that would be a file\n"
 	  "and a directory at once, or two secrets for one file is an error.\n"
-	  "A warning when DIR is not on tmpfs or ramfs.\n"
+	  "DIR cannot be a mount point (it is renamed): mount the tmpfs on its\n"
+	  "parent (/run/secrets) and fetch into a directory below it.  A\n"
+	  "warning when DIR is not on tmpfs or ramfs.\n"
 	  "\n"
 	  "--env-file FILE: a line NAME='value' per secret, sorted by NAME, that\n"
 	  "both sh (set -a; . FILE) and systemd (EnvironmentFile=) read back\n"
 	  "exactly.  NAME is the path below PREFIX with each name upper-cased,\n"
 	  "every character that is not an ASCII letter or digit made '_', the\n"
 	  "names joined with '_', and a '_' put before a leading digit:\n"
-	  "app/db/password -> DB_PASSWORD, app/api-key -> API_KEY.  A value\n"
-	  "holding a single quote, a line break or another control character\n"
-	  "than tab, or that is not UTF-8, cannot be written; neither can two\n"
-	  "secrets with one NAME: an error naming them, and nothing written.\n"
+	  "app/db/password -> DB_PASSWORD, app/api-key -> API_KEY;\n"
+	  "--env-prefix P puts P in front (APP_DB_PASSWORD with P = APP_).\n"
+	  "A NAME on the deny-list (variables that make the loader, a shell\n"
+	  "or an interpreter run code or trust data: LD_*, PATH, BASH_ENV,\n"
+	  "PYTHON*, NODE_*, LANG, LC_*, ...; see secret(1)) is refused, so\n"
+	  "that writing a secret never runs code on the hosts that fetch it.\n"
+	  "A value holding a single quote, a line break or another control\n"
+	  "character than tab, or that is not UTF-8, cannot be written;\n"
+	  "neither can two secrets with one NAME: an error naming them, and\n"
+	  "nothing written.\n"
 	  "The file is written to a temporary file renamed over FILE, with MODE\n"
 	  "(default 0600).\n"
 	  PATH_HELP
@@ -392,6 +400,8 @@ static const struct cli_command commands[] = {
 	  "Options:\n"
 	  "  --dest DIR         write a tree of files into DIR\n"
 	  "  --env-file FILE    write an env file\n"
+	  "  --env-prefix P     with --env-file: put P before every NAME (P:\n"
+	  "                     [A-Za-z_][A-Za-z0-9_]*, not on the deny-list)\n"
 	  "  --mode MODE        octal mode of the files written\n"
 	  "  --owner USER[:GROUP]  owner of what is written (as chown(1))\n"
 	  "  --prune            with --dest: drop the files of secrets that\n"
@@ -402,24 +412,28 @@ static const struct cli_command commands[] = {
 	  "                     for up to DURATION (e.g. 30s, 5m); any other\n"
 	  "                     error, a refused key included, is final\n" },
 	{ "exec", cli_exec, cli_opts_exec, 1, -1, 0,
-	  "exec [--env VAR=PATH]... [--prefix PREFIX]... [--wait DURATION] "
-	  "-- CMD [ARG]...",
+	  "exec [--env VAR=PATH]... [--prefix PREFIX]... [--env-prefix P] "
+	  "[--wait DURATION] -- CMD [ARG]...",
 	  "run a command with secrets in its environment",
 	  "Fetch secrets in one session, put them in the environment and run\n"
 	  "CMD in place of secret (execvp: no shell, the session closed first).\n"
 	  "--env VAR=PATH sets VAR to the value at PATH; --prefix PREFIX sets a\n"
 	  "variable for every secret below PREFIX, named as fetch --env-file\n"
-	  "names it (an --env VAR wins over a name made so).  A missing or\n"
-	  "forbidden PATH, a value holding a NUL byte, or two secrets for one\n"
-	  "name is an error naming them, and CMD is not run.  Nothing is\n"
-	  "written to disk.  Put \"--\" before CMD.  When CMD cannot be run the\n"
-	  "exit status is 127 (not found) or 126.  CMD inherits the umask\n"
-	  "secret was started with, and no core dumps (RLIMIT_CORE 0).\n"
+	  "names it, with --env-prefix P before it (an --env VAR wins over a\n"
+	  "name made so).  A name so made that is on the deny-list (see\n"
+	  "\"secret fetch --help\") is refused; --env VAR=PATH takes any VAR,\n"
+	  "the caller chose it.  A missing or forbidden PATH, a value\n"
+	  "holding a NUL byte, or two secrets for one name is an error naming\n"
+	  "them, and CMD is not run.  Nothing is written to disk.  Put \"--\"\n"
+	  "before CMD.  When CMD cannot be run the exit status is 127 (not\n"
+	  "found) or 126.  CMD inherits the umask secret was started with,\n"
+	  "and no core dumps (RLIMIT_CORE 0).\n"
 	  PATH_HELP
 	  "\n"
 	  "Options:\n"
 	  "  --env VAR=PATH     one variable (repeatable)\n"
 	  "  --prefix PREFIX    every secret below PREFIX (repeatable)\n"
+	  "  --env-prefix P     put P before the names --prefix makes\n"
 	  "  --wait DURATION    retry while the server cannot be reached (see\n"
 	  "                     \"secret fetch --help\")\n" },
 	{ "template", cli_template, cli_opts_template, 1, 2, 0,

@@ -42,7 +42,14 @@ static const struct key_type {
 	{ "sk-ecdsa-sha2-nistp256@openssh.com", K_SK_ECDSA, "nistp256", 65 },
 };
 
-#define RSA_MIN_BITS	1024
+/*
+ * RSA below 2048 bits is refused everywhere a key is parsed (principal
+ * create and key-add, enrol's hello, the authorized-keys lookup): 1024-bit
+ * moduli are within reach of a well-funded attacker and NIST SP 800-131A
+ * has disallowed them since 2013 (ssh-keygen's default is 3072).  See
+ * docs/security.md.
+ */
+#define RSA_MIN_BITS	2048
 #define RSA_MAX_BITS	16384
 
 static const struct key_type *
@@ -147,7 +154,9 @@ blob_problem(const struct key_type *kt, const unsigned char *blob,
 		if (wire_mpint_positive(&w, &ebits) != 0 ||
 		    wire_mpint_positive(&w, &nbits) != 0)
 			return "malformed key data";
-		if (nbits < RSA_MIN_BITS || nbits > RSA_MAX_BITS)
+		if (nbits < RSA_MIN_BITS)
+			return "RSA keys below 2048 bits are refused";
+		if (nbits > RSA_MAX_BITS)
 			return "unsupported RSA key size";
 		if (ebits < 2)
 			return "malformed key data";

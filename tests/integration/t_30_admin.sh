@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_30_admin.sh - group.* and principal.* through the client: create, list,
 # show, membership, key add/remove (a key belongs to one principal), and
-# what an unknown or removed key can do.
+# what an unknown or removed key can do, and RSA keys below 2048 bits.
 . "$(dirname "$0")/lib.sh"
 test_init
 
@@ -99,5 +99,25 @@ row=$(sql "SELECT result, detail->>'principal', detail->>'key_fingerprint' FROM 
 expect_eq "$row" "ok|web1|$fp1" "principal.create row"
 row=$(sql "SELECT result, detail->>'group', detail->>'member' FROM audit_log WHERE action = 'group.member_remove' AND result = 'ok' AND detail->>'group' = 'web'")
 expect_eq "$row" "ok|web|web2" "group.member_remove row"
+
+describe "RSA keys below 2048 bits are refused by the client, the daemon and hello; 2048 bits work"
+RS=$(printf '%04x' $RANDOM)
+rm -f "$T"/rsa1024* "$T"/rsa2048*
+ssh-keygen -q -t rsa -b 1024 -N '' -C rsa1024 -f "$T/rsa1024" </dev/null || die "ssh-keygen -b 1024"
+ssh-keygen -q -t rsa -b 2048 -N '' -C rsa2048 -f "$T/rsa2048" </dev/null || die "ssh-keygen -b 2048"
+expect_fail 1 bad_request secret principal create "old-rsa-$RS" --key "$T/rsa1024.pub"
+expect_err_contains "RSA keys below 2048 bits are refused"
+# the daemon's own check, without the client's
+run_in "{\"id\":1,\"action\":\"principal.create\",\"principal\":\"old-rsa-$RS\",\"key\":\"$(cut -d' ' -f1,2 "$T/rsa1024.pub")\"}
+" "$SD_LIB_DIR/sock.py" "$RUNDIR/secretd.sock" --hello "$W/admin.pub"
+expect_rc 0
+expect_eq "$(sed -n 2p "$OUT_FILE" | jq -r '.error.code + ": " + .error.message')" "bad_request: RSA keys below 2048 bits are refused" "principal.create answer"
+expect_eq "$(sql "SELECT count(*) FROM principal WHERE name = 'old-rsa-$RS'")" 0 "no principal made"
+run_in $'{"id":1,"action":"whoami"}\n' "$SD_LIB_DIR/sock.py" "$RUNDIR/secretd.sock" --hello "$T/rsa1024.pub"
+expect_eq "$(head -n 1 "$OUT_FILE" | jq -r '.error.code + ": " + .error.message')" "bad_request: RSA keys below 2048 bits are refused" "hello answer"
+expect_fail 1 bad_request secret principal key-add web1 --key "$T/rsa1024.pub"
+expect_exit 0 secret principal create "new-rsa-$RS" --key "$T/rsa2048.pub"
+expect_exit 0 secret_as "$T/rsa2048" --json whoami
+expect_json .principal "new-rsa-$RS"
 
 done_testing

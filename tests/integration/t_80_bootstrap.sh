@@ -15,6 +15,7 @@ test_init
 
 cleanup() {
 	[ -n "${RPID:-}" ] && : >"$T/stop"	# the switch test's reader ends of it
+	[ -n "${MNT:-}" ] && umount "$MNT" 2>/dev/null
 	[ -n "${SHM:-}" ] && rm -rf "$SHM"
 }
 at_exit cleanup
@@ -384,6 +385,33 @@ describe "on tmpfs: no warning"
 SHM=$(mktemp -d /dev/shm/secretd-t80.XXXXXX)
 expect_exit 0 F fetch boot/web/files --dest "$SHM/files"
 expect_err ""
+
+describe "DIR a tmpfs is mounted on: refused up front, saying to mount the parent; nothing written"
+MNT=$T/mnt
+mkdir -p "$MNT"
+if mount -t tmpfs -o size=1m,mode=0700 secretd-t80 "$MNT" 2>"$T/mount.err"; then
+	: >"$MNT/kept"
+	expect_fail 1 bad_request F fetch boot/web/files --dest "$MNT"
+	expect_err_contains "$MNT is a mount point"
+	expect_err_contains "mount the tmpfs on its parent (e.g. /run/secrets) and fetch into a directory below it"
+	expect_eq "$(ls -A "$MNT")" "kept" "DIR unchanged"
+	expect_eq "$(ls -A "$T" | grep -c '^mnt\.')" 0 "nothing built beside DIR"
+	# a bind mount of a directory of the same file system too
+	mkdir -p "$MNT/src" "$MNT/bound"
+	if mount --bind "$MNT/src" "$MNT/bound" 2>>"$T/mount.err"; then
+		expect_fail 1 bad_request F fetch boot/web/files --dest "$MNT/bound"
+		expect_err_contains "$MNT/bound is a mount point"
+		umount "$MNT/bound"
+	else
+		ok "no bind mount here: $(cat "$T/mount.err")"
+	fi
+	expect_exit 0 F fetch boot/web/files --dest "$MNT/files"
+	expect_true cmp -s "$MNT/files/sub/three" "$T/v3"
+	umount "$MNT" && MNT=
+else
+	ok "cannot mount a tmpfs here (skipped): $(cat "$T/mount.err")"
+	MNT=
+fi
 
 describe "the switch is atomic: a concurrent reader sees one whole set at a time"
 n=20

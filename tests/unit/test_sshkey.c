@@ -21,6 +21,7 @@
 #define ED_B64	"AAAAC3NzaC1lZDI1NTE5AAAAINJT0jf56d60wpCowaCXP89YmhjhnQ/AbQpKd7K0EP8l"
 #define ED_FP	"SHA256:FUpCL+BwNXtdN/zUxjV5SLz49ldlMKpOtzCCKHa7fjI"
 
+/* 2048 bits: the smallest RSA key accepted. */
 #define RSA_B64	"AAAAB3NzaC1yc2EAAAADAQABAAABAQCQho5rKIkyx8vBvzsaxUaVIiv/Z5UPEuCRqz9Gil8HDasXNc6k1uXVFQLhBQPDqWFNj1+K5x8yjcZ4czNfYen8GSSbdzdbONH+JhSmM9LcZd2UPxx0OTgwE8Tr7WN4kI305jikhu4Mt2N7pn0P7z57yFtwGjY8xv/trSQRsHjyZqKhooaCVP5q47f2R9/wJvD2diosVqHURf3N3VlXfFfPHkHRqxqwlf6jCM7j1ybilYuK1H7X80roISZEpvre4eIiikEBlc+ZyU7WdeCAqcvL4oroptonyk4/ZfZIOU4iTankX142H17ceh3l0V75BaEhc0by8lufHUtPuIzLuVG1"
 #define RSA_FP	"SHA256:pe56SKBv3Vlsy79kktL86v6jzA3/tEYMW+HS6lNpqR8"
 
@@ -256,6 +257,8 @@ test_bad_base64(void **state)
 static void
 test_bad_blob(void **state)
 {
+	const char *line1024;
+
 	(void)state;
 	/* ed25519 blob with a 31-byte key (50 bytes). */
 	expect_parts_bad(ED_TYPE,
@@ -275,7 +278,29 @@ test_bad_blob(void **state)
 	/* ssh-rsa with a 512-bit modulus. */
 	expect_parts_bad("ssh-rsa",
 	    "AAAAB3NzaC1yc2EAAAADAQABAAAAQQDBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    "unsupported RSA key size");
+	    "RSA keys below 2048 bits are refused");
+	/* ssh-rsa with a 1024-bit and a 2047-bit modulus (ssh-keygen -b). */
+	expect_parts_bad("ssh-rsa",
+	    "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC0ugxSe5YcuAIPNeDp/qxRLTjCOUD612AH"
+	    "QluZuPQHJlwTcAHbpguTz4Nyl7MyZz1mJ5hnwzKPGpNgiZxyqBPukmgLALYg8gxP"
+	    "dUYbSxs/AZmF0Y6QR00TmcPpTVRg2B/18201DT9ZxtBqxtoedkOTmTHTBbObo9nX"
+	    "vMU3rgDWUw==",
+	    "RSA keys below 2048 bits are refused");
+	expect_parts_bad("ssh-rsa",
+	    "AAAAB3NzaC1yc2EAAAADAQABAAABAGQJ49wl08/yG9lwsQu/RfvC6oh6YeL9U9mv"
+	    "cEuoAH1v23Hw5Qma9/Htogu7Ftasu43aUqf/iBbe0edpamP4Kygrkdi2emW+rv5U"
+	    "Gi4kJ7Bk7gROMuhACo7g1UPohFTbfxr6lxhINOfI4/TW29f8vUrGXPFVC/DJX1RV"
+	    "D+nDN7bfWFCXtYZkYB67Tf2j7wEI0UNwzWpejn2viDWc2dd1Yx0hpJa8UiqCtd5u"
+	    "SdzMi11ZuoZiYaUmKp8vsPIbuHTLUQPgfMDDiv4ltQC/FrNFvNWPM3y26Ss+DXE8"
+	    "D6wfXJKAsBo9zZAXnC61i69YeKEM9yPPR5qYMiB33rPSYLcKJvc=",
+	    "RSA keys below 2048 bits are refused");
+	line1024 = "ssh-rsa "
+	    "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC0ugxSe5YcuAIPNeDp/qxRLTjCOUD612AH"
+	    "QluZuPQHJlwTcAHbpguTz4Nyl7MyZz1mJ5hnwzKPGpNgiZxyqBPukmgLALYg8gxP"
+	    "dUYbSxs/AZmF0Y6QR00TmcPpTVRg2B/18201DT9ZxtBqxtoedkOTmTHTBbObo9nX"
+	    "vMU3rgDWUw==" " host@old\n";
+	expect_line_bad(line1024, strlen(line1024),
+	    "RSA keys below 2048 bits are refused");
 	/* ECDSA with the wrong curve name inside. */
 	expect_parts_bad("ecdsa-sha2-nistp256",
 	    "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAzODQAAABBBN1fihzwgFDpUDAJBE5UUcIS9VaKWG2yfbKwKIiKU+IssTJy3g1eMZLgOUrwe2sKEowlM6+RdXao1M90IVitJIY=",
