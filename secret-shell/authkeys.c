@@ -3,9 +3,14 @@
  *
  * sshd runs this as AuthorizedKeysCommandUser for every public key a
  * client offers for the login user.  It must fail safe: whatever goes
- * wrong, it prints no line and sshd admits no one.  The line it prints is
- * built only from the validated key type, the canonical base64 of the
- * key and the path of this binary - nothing a user controls.
+ * wrong, it prints no line and sshd admits no one.  The one exception is
+ * an outage (secretd unreachable, or answering "unavailable"): then the
+ * key is admitted to the outage session only (outage.h), which answers
+ * "unavailable" and can do nothing else, so that a booting host waits
+ * for the service instead of taking a refused key as final.  The line it
+ * prints is built only from the validated key type, the canonical base64
+ * of the key, the path of this binary and fixed words - nothing a user
+ * controls.
  *
  * Reasons for refusing go to stderr and, because sshd usually discards
  * an AuthorizedKeysCommand's stderr, to syslog (LOG_AUTHPRIV).  Never
@@ -26,6 +31,7 @@
 #include "conn.h"
 #include "err.h"
 #include "linereader.h"
+#include "outage.h"
 #include "sshkey.h"
 #include "xmalloc.h"
 
@@ -70,21 +76,31 @@ authkeys_path_safe(const char *path)
 	return 1;
 }
 
-/* Ask secretd; returns 1 if the key may log in, 0 if not, -1 on error. */
-static int
+/* What secretd says of a key. */
+enum verdict {
+	V_ERROR = -1,		/* anything unexpected: refuse */
+	V_REFUSE = 0,		/* unknown key */
+	V_ADMIT = 1,		/* known, or may enrol */
+	V_OUTAGE = 2,		/* secretd or its database unavailable */
+};
+
+/* Ask secretd about a key. */
+static enum verdict
 lookup(const char *socket_path, const struct sshkey_pub *pub)
 {
 	struct shell_error e;
 	struct conn *c = NULL;
 	json_t *req = NULL, *resp = NULL;
 	const json_t *status;
+	enum verdict ret = V_ERROR;
 	char *key;
-	int r, ret = -1;
+	int r;
 
 	key = xasprintf("%s %s", pub->type, pub->b64);
 	if (conn_open(socket_path, CONN_CONNECT_TIMEOUT_MS,
 	    CONN_LOOKUP_TIMEOUT_MS, &c, &e) != 0) {
 		say(LOG_ERR, "%s", e.msg);
+		ret = V_OUTAGE;		/* no daemon, or one not accepting */
 		goto out;
 	}
 	req = json_pack("{s:s, s:s}", "action", "key.lookup", "key", key);
@@ -95,6 +111,9 @@ lookup(const char *socket_path, const struct sshkey_pub *pub)
 	if ((r = conn_call(c, req, CONN_LOOKUP_TIMEOUT_MS, &resp, &e)) != 0) {
 		say(LOG_ERR, "key.lookup failed: %s: %s", sd_err_code(r),
 		    e.msg);
+		/* secretd's "unavailable", or it went silent or away */
+		if (r == SD_EUNAVAIL)
+			ret = V_OUTAGE;
 		goto out;
 	}
 	status = json_object_get(resp, "status");
@@ -104,11 +123,11 @@ lookup(const char *socket_path, const struct sshkey_pub *pub)
 	}
 	if (strcmp(json_string_value(status), "known") == 0 ||
 	    strcmp(json_string_value(status), "enrol_only") == 0) {
-		ret = 1;
+		ret = V_ADMIT;
 	} else if (strcmp(json_string_value(status), "unknown") == 0) {
 		say(LOG_INFO, "%s %s: key not known to secretd", pub->type,
 		    pub->fp);
-		ret = 0;
+		ret = V_REFUSE;
 	} else {
 		say(LOG_ERR, "key.lookup: unexpected status from secretd");
 	}
@@ -129,7 +148,7 @@ authkeys_main(const char *socket_path, const char *user, const char *type,
 	const char *why = NULL;
 	char self[PATH_MAX], *out = NULL;
 	ssize_t n;
-	int r, status = 1;
+	int status = 1;
 
 	memset(&pub, 0, sizeof(pub));
 	/* Backstop: whatever blocks, sshd gets no line and no hang. */
@@ -162,17 +181,24 @@ authkeys_main(const char *socket_path, const char *user, const char *type,
 		    "put in a forced command; refusing");
 		goto done;
 	}
-	switch ((r = lookup(socket_path, &pub))) {
-	case 1:
+	switch (lookup(socket_path, &pub)) {
+	case V_ADMIT:
+		out = xasprintf("restrict,command=\"%s\" %s %s\n", self,
+		    pub.type, pub.b64);
 		break;
-	case 0:
+	case V_OUTAGE:
+		say(LOG_WARNING, "%s %s: admitting the key to the outage "
+		    "session only (it answers unavailable and nothing else)",
+		    pub.type, pub.fp);
+		out = xasprintf("restrict,command=\"%s " OUTAGE_ARG "\" %s "
+		    "%s\n", self, pub.type, pub.b64);
+		break;
+	case V_REFUSE:
 		status = 0;
-		/* FALLTHROUGH */
+		goto done;
 	default:
 		goto done;
 	}
-	out = xasprintf("restrict,command=\"%s\" %s %s\n", self, pub.type,
-	    pub.b64);
 	if (write_all(STDOUT_FILENO, out, strlen(out)) != 0) {
 		say(LOG_ERR, "cannot write to sshd: %s", strerror(errno));
 		goto done;

@@ -3,6 +3,7 @@
  *
  *	secret-shell [-S SOCKET]                          session (forced command)
  *	secret-shell [-S SOCKET] authorized-keys USER TYPE BASE64
+ *	secret-shell unavailable              outage session (forced command)
  *
  * It runs as the unprivileged login user, one process per SSH session.
  * It holds no key and no database credential and decides no access: it
@@ -28,6 +29,7 @@
 #include "conn.h"
 #include "human.h"
 #include "log.h"
+#include "outage.h"
 #include "session.h"
 #include "shellerr.h"
 #include "xmalloc.h"
@@ -37,7 +39,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: secret-shell [-S SOCKET]\n"
 	    "       secret-shell [-S SOCKET] authorized-keys USER TYPE "
-	    "BASE64\n");
+	    "BASE64\n"
+	    "       secret-shell unavailable\n");
 	exit(SHELL_EXIT_USAGE);
 }
 
@@ -84,6 +87,10 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[0], "authorized-keys") == 0)
 		return authkeys_main(socket_path, argv[1], argv[2], argv[3]);
+	/* Only sshd's forced command for a key that could not be looked
+	 * up says this (authkeys.c); nothing the client sends can. */
+	if (argc == 1 && strcmp(argv[0], OUTAGE_ARG) == 0)
+		return outage_main(getenv("SSH_ORIGINAL_COMMAND"));
 	if (argc != 0)
 		usage();
 

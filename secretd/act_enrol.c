@@ -364,10 +364,15 @@ cidrs_allow(const char *arr, const char *addr)
 	return ok;
 }
 
+/* Refuse, counting a failure for the client (fails closed: if the count
+ * cannot be written, the request fails with that error instead). */
 static int
 refused(struct request *r)
 {
-	ratelimit_fail(r->sess->client_addr);
+	int e;
+
+	if ((e = ratelimit_fail(r)) != 0)
+		return e;
 	return req_fail(r, SD_EPERM, "enrolment refused: the token is not "
 	    "valid for this name from this address");
 }
@@ -424,12 +429,14 @@ act_enrol(struct request *r)
 	const char *token, *name, *v[1];
 	unsigned char hash[32];
 	PGresult *res;
-	int e, rekeyed = 0, ok;
+	int e, rekeyed = 0, ok, blocked;
 
 	if (!r->sess->enrol_only)
 		return req_fail(r, SD_EBADREQ, "this key already belongs to "
 		    "principal %s", r->sess->principal);
-	if (ratelimit_blocked(r->sess->client_addr))
+	if ((e = ratelimit_blocked(r, &blocked)) != 0)
+		return e;
+	if (blocked)
 		return req_fail(r, SD_ERATE, "too many failed enrolments from "
 		    "this address; try again later");
 	if ((e = req_name(r, "principal", &name)) != 0 ||

@@ -1,84 +1,81 @@
 /*
- * ratelimit.c - a small fixed table of (address, window start, count).
- * When full, the entry with the oldest window is reused, so memory stays
- * bounded whatever a peer sends.
+ * ratelimit.c - failed-enrolment limits in the database (ratelimit.h).
+ *
+ * One row per bucket in enrol_attempt; the statements (store.c) keep the
+ * window and the count, and delete windows that have passed.  Clock and
+ * count are the database's, shared by every secretd on it.
  */
-#include <pthread.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "err.h"
 #include "ratelimit.h"
+#include "store.h"
 
-#define SLOTS	1024
-
-static struct slot {
-	char	addr[64];
-	time_t	start;
-	int	count;
-} slots[SLOTS];
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-
-static time_t
-now(void)
+void
+ratelimit_bucket(const char *addr, char out[RATELIMIT_BUCKET_MAX])
 {
-	struct timespec ts;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char buf[INET6_ADDRSTRLEN];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* The slot of addr, or NULL; call with mu held. */
-static struct slot *
-find(const char *addr, time_t t)
-{
-	int i;
-
-	for (i = 0; i < SLOTS; i++)
-		if (slots[i].count > 0 && strcmp(slots[i].addr, addr) == 0) {
-			if (t - slots[i].start >= RATELIMIT_WINDOW_S) {
-				slots[i].count = 0;
-				return NULL;
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
+			if (inet_ntop(AF_INET, &a4, buf, sizeof(buf)) != NULL) {
+				snprintf(out, RATELIMIT_BUCKET_MAX, "%s", buf);
+				return;
 			}
-			return &slots[i];
+		} else {
+			memset(&a6.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &a6, buf, sizeof(buf)) != NULL) {
+				snprintf(out, RATELIMIT_BUCKET_MAX, "%s/64",
+				    buf);
+				return;
+			}
 		}
-	return NULL;
+	}
+	if (inet_pton(AF_INET, addr, &a4) == 1 &&
+	    inet_ntop(AF_INET, &a4, buf, sizeof(buf)) != NULL) {
+		snprintf(out, RATELIMIT_BUCKET_MAX, "%s", buf);
+		return;
+	}
+	snprintf(out, RATELIMIT_BUCKET_MAX, "%s", addr);
 }
 
 int
-ratelimit_blocked(const char *addr)
+ratelimit_blocked(struct request *r, int *blocked)
 {
-	struct slot *s;
-	int blocked;
+	char bucket[RATELIMIT_BUCKET_MAX], lim[16], win[16];
+	const char *v[3] = { bucket, lim, win };
+	PGresult *res;
+	int e;
 
-	pthread_mutex_lock(&mu);
-	s = find(addr, now());
-	blocked = s != NULL && s->count >= RATELIMIT_FAILURES;
-	pthread_mutex_unlock(&mu);
-	return blocked;
+	*blocked = 0;
+	ratelimit_bucket(r->sess->client_addr, bucket);
+	snprintf(lim, sizeof(lim), "%d", RATELIMIT_FAILURES);
+	snprintf(win, sizeof(win), "%d", RATELIMIT_WINDOW_S);
+	if ((e = db_exec(r->db, ST_ENROL_BLOCKED, 3, v, NULL, NULL,
+	    &res)) != 0)
+		return e;
+	*blocked = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	PQclear(res);
+	return 0;
 }
 
-void
-ratelimit_fail(const char *addr)
+int
+ratelimit_fail(struct request *r)
 {
-	struct slot *s, *oldest = &slots[0];
-	time_t t = now();
-	int i;
+	char bucket[RATELIMIT_BUCKET_MAX], win[16];
+	const char *v[2] = { bucket, win };
+	int e;
 
-	pthread_mutex_lock(&mu);
-	if ((s = find(addr, t)) == NULL) {
-		for (i = 0; i < SLOTS; i++) {
-			if (slots[i].count == 0) {
-				oldest = &slots[i];
-				break;
-			}
-			if (slots[i].start < oldest->start)
-				oldest = &slots[i];
-		}
-		s = oldest;
-		memset(s, 0, sizeof(*s));
-		strncpy(s->addr, addr, sizeof(s->addr) - 1);
-		s->start = t;
-	}
-	s->count++;
-	pthread_mutex_unlock(&mu);
+	ratelimit_bucket(r->sess->client_addr, bucket);
+	snprintf(win, sizeof(win), "%d", RATELIMIT_WINDOW_S);
+	db_rollback(r->db);
+	e = db_run(r->db, ST_ENROL_FAIL, 2, v);
+	if (db_begin(r->db) != 0 && e == 0)
+		e = SD_EINTERNAL;
+	return e;
 }

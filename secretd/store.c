@@ -502,6 +502,26 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "JOIN group_member m ON m.group_id = g.id "
 	    "JOIN principal p ON p.id = m.principal_id "
 	    "ORDER BY p.name COLLATE \"C\", u.names COLLATE \"C\", g.name" },
+	/* enrolment rate limit (ratelimit.c): is the bucket's window still
+	 * open and full? */
+	[ST_ENROL_BLOCKED] = { "enrol_blocked",
+	    "SELECT count(*) FROM enrol_attempt WHERE bucket = $1 "
+	    "AND failures >= $2::integer "
+	    "AND window_start > now() - make_interval(secs => $3::integer)" },
+	/* one failure: a new window if the old one passed, else one more;
+	 * and away with other buckets' passed windows (never this one's
+	 * row, which the INSERT may update) */
+	[ST_ENROL_FAIL] = { "enrol_fail",
+	    "WITH gone AS (DELETE FROM enrol_attempt WHERE bucket <> $1 "
+	    "AND window_start <= now() - make_interval(secs => $2::integer)) "
+	    "INSERT INTO enrol_attempt AS a (bucket, window_start, failures) "
+	    "VALUES ($1, now(), 1) ON CONFLICT (bucket) DO UPDATE SET "
+	    "window_start = CASE WHEN a.window_start <= now() - "
+	    "make_interval(secs => $2::integer) THEN now() "
+	    "ELSE a.window_start END, "
+	    "failures = CASE WHEN a.window_start <= now() - "
+	    "make_interval(secs => $2::integer) THEN 1 "
+	    "ELSE a.failures + 1 END" },
 };
 
 char *

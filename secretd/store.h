@@ -82,6 +82,8 @@ enum stmt {
 	ST_REPORT_DENIED,	/* since */
 	ST_REPORT_STALE,	/* older than seconds */
 	ST_REPORT_ACCESS,
+	ST_ENROL_BLOCKED,	/* bucket, failures, window s -> 0 or 1 */
+	ST_ENROL_FAIL,		/* bucket, window s (counts one failure) */
 	ST__COUNT
 };
 

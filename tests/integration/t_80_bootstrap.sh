@@ -17,6 +17,11 @@ cleanup() {
 	[ -n "${RPID:-}" ] && : >"$T/stop"	# the switch test's reader ends of it
 	[ -n "${MNT:-}" ] && umount "$MNT" 2>/dev/null
 	[ -n "${SHM:-}" ] && rm -rf "$SHM"
+	# the files after this one need secretd (restarted below)
+	if [ -n "${RESTARTING:-}" ]; then
+		env_load "$W"
+		secretd_up >/dev/null 2>&1
+	fi
 }
 at_exit cleanup
 
@@ -214,6 +219,16 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 expect_rc 4
 expect_fail 1 rate_limited run_in "$BOGUS"$'\n' env SECRET_SERVER=secret@127.0.0.1:$P2 SECRET_IDENTITY="$HKR" secret enrol --name rate1
+
+describe "the rate limit is kept in the database: a secretd restart does not reset it"
+expect_eq "$(sql "SELECT failures FROM enrol_attempt WHERE bucket = '$SRC2'")" 10 "failures counted for $SRC2 (a refused attempt is not one)"
+RESTARTING=1
+env_load "$W"
+secretd_down
+secretd_up >/dev/null 2>&1 || die "secretd did not come back"
+RESTARTING=
+expect_fail 1 rate_limited run_in "$BOGUS"$'\n' env SECRET_SERVER=secret@127.0.0.1:$P2 SECRET_IDENTITY="$HKR" secret enrol --name rate1
+expect_eq "$(sql "SELECT failures FROM enrol_attempt WHERE bucket = '$SRC2'")" 10 "still 10"
 
 describe "enrol through plain ssh: ssh ... enrol NAME, token on stdin"
 HKS=$(new_key webs-host) || die "ssh-keygen"
