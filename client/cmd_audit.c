@@ -372,24 +372,26 @@ verify_broken(const json_t *resp, const char *want)
 	const char *text = problem_text(problem);
 	json_int_t id = json_integer_value(json_object_get(bad, "id"));
 	char *prob = cli_printable(problem);
-	int st;
+	int st, trunc = problem != NULL && strcmp(problem, "truncated") == 0;
 
 	if (want != NULL && json_is_false(json_object_get(resp,
 	    "head_extends")))
-		/* what the caller asked first; the first problem may be
-		 * another, named below */
-		cli_err_status("truncated", CLI_EXIT_ERROR, "the audit trail "
-		    "no longer extends head %s: the rows sealed up to there, "
-		    "or their seals, were removed or replaced", want);
-	if (problem != NULL && strcmp(problem, "truncated") == 0 && id > 0 &&
-	    gap_at(resp, id) != NULL)
+		/* what the caller asked for; another first problem, if any,
+		 * on the same line */
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "truncated: it no longer extends head %s (the rows sealed "
+		    "up to there, or their seals, were removed or replaced)"
+		    "%s%s", want, trunc || problem == NULL ? "" :
+		    "; first problem: ", trunc || problem == NULL ? "" :
+		    (text != NULL ? text : prob));
+	else if (trunc && id > 0 && gap_at(resp, id) != NULL)
 		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
 		    "truncated before row %lld: secretd found the newest seals "
 		    "(and rows) cut off the end of the trail and recorded the "
 		    "gap there; once it is explained, acknowledge it with "
 		    "\"secret audit verify --acknowledge %lld\"", (long long)id,
 		    (long long)id);
-	else if (problem != NULL && strcmp(problem, "truncated") == 0)
+	else if (trunc)
 		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
 		    "truncated after row %lld: %s", (long long)id, text);
 	else if (id > 0)
