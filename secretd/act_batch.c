@@ -11,7 +11,8 @@
  * one row (their count and the first DENIED_SHOWN of them), so that a
  * principal without a grant cannot write 10 000 rows per request, and
  * count toward the principal's denial budget (quota.h): once it is
- * spent, get_many answers rate_limited.
+ * spent, the rest of the list is not read (rate_limited each) and the
+ * next get_many answers rate_limited.
  *
  * An answer is bounded in bytes as well as in items (ANSWER_MAX): by
  * prefix it stops early and says "truncated"; by list, the paths past
@@ -43,9 +44,13 @@
 
 #define DENIED_SHOWN	5	/* denied paths named in their audit row */
 
-/* The denied paths of a list, for their one audit row. */
+/*
+ * The denied paths of a list, for their one audit row.  Once the
+ * principal's budget is spent (left), the paths after are not read at
+ * all: each answers rate_limited, and the same row counts them.
+ */
 struct denied {
-	long		 n;
+	long		 n, left, unchecked;
 	struct sd_path	 first;
 	json_t		*shown;		/* the first DENIED_SHOWN paths */
 };
@@ -125,6 +130,11 @@ get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
 		o = item_error(&p, e, ANSWER_FULL);
 		goto done;
 	}
+	if (dn->n >= dn->left) {
+		e = SD_ERATE;
+		o = item_error(&p, e, "too many denied paths; not checked");
+		goto done;
+	}
 	param = store_path_param(&p);
 	v[0] = req_principal_param(r);
 	v[1] = param;
@@ -163,7 +173,9 @@ done:
 			path_copy(&dn->first, &p);
 		if (json_array_size(dn->shown) < DENIED_SHOWN)
 			json_array_append_new(dn->shown, path_to_json(&p));
-	} else
+	} else if (e == SD_ERATE)
+		dn->unchecked++;
+	else
 		req_audit_item(r, &p, version, e);
 	path_free(&p);
 	return o;
@@ -178,6 +190,9 @@ denied_audit(struct request *r, struct denied *dn)
 	if (dn->n > 0) {
 		detail = json_pack("{s:I,s:O}", "denied", (json_int_t)dn->n,
 		    "paths", dn->shown);
+		if (dn->unchecked > 0)
+			json_object_set_new(detail, "unchecked",
+			    json_integer(dn->unchecked));
 		req_audit_item_detail(r, &dn->first, -1, SD_EPERM, detail);
 		quota_add(QUOTA_DENIALS, r->sess->principal_id, dn->n);
 	}
@@ -196,6 +211,7 @@ by_list(struct request *r, const json_t *paths)
 		return req_fail(r, SD_ETOOLARGE, "at most %d paths", BATCH_MAX);
 	results = json_array();
 	dn.shown = json_array();
+	dn.left = quota_left(QUOTA_DENIALS, r->sess->principal_id);
 	json_array_foreach(paths, i, jp) {
 		json_t *o = get_one(r, jp, &used, &dn);
 		const char *code = json_string_value(json_object_get(

@@ -69,6 +69,21 @@ quota_exhausted(enum quota_kind kind, int64_t principal)
 	return out;
 }
 
+long
+quota_left(enum quota_kind kind, int64_t principal)
+{
+	struct slot *s;
+	long left;
+
+	if (principal == 0)
+		return budget[kind];
+	pthread_mutex_lock(&mu);
+	s = find(table[kind], principal, now());
+	left = s == NULL ? budget[kind] : budget[kind] - s->count;
+	pthread_mutex_unlock(&mu);
+	return left > 0 ? left : 0;
+}
+
 void
 quota_add(enum quota_kind kind, int64_t principal, long n)
 {

@@ -26,6 +26,8 @@ enum quota_kind {
 
 /* 1 if principal has spent its budget of kind in the current window. */
 int	quota_exhausted(enum quota_kind kind, int64_t principal);
+/* How many more events of kind principal may have in this window. */
+long	quota_left(enum quota_kind kind, int64_t principal);
 /* Count n events of kind for principal. */
 void	quota_add(enum quota_kind kind, int64_t principal, long n);
 

@@ -248,4 +248,15 @@ expect_eq "$(jq -r .error.code <"$OUT_FILE")" rate_limited "by prefix as well"
 run plain_ssh "$W/admin" get audit/flood/p0
 expect_eq "$RC $OUT" "0 kept" "other principals are not limited"
 
+describe "get_many: past the budget within one list, the rest is not read (rate_limited each), counted in the same row"
+kg=$(new_key a60-flood2) || die "ssh-keygen"
+expect_exit 0 secret principal create a60-flood2 --key "$kg.pub" || die "create a60-flood2"
+python3 -c 'import json; print(json.dumps({"id": 1, "action": "secret.get_many", "paths": [["audit", "flood", "q%d" % i] for i in range(1500)]}))' >"$T/flood2"
+run_in_file "$T/flood2" plain_ssh "$kg" json
+expect_rc 0
+expect_eq "$(jq -r '[.results[].error.code] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' <"$OUT_FILE")" "permission_denied=1000 rate_limited=500" "1000 denied, then 500 not checked"
+expect_eq "$(jq -r '.results[1000].path | join("/")' <"$OUT_FILE")" "audit/flood/q1000" "in order"
+expect_eq "$(sql "SELECT count(*) || ' ' || string_agg((detail->>'denied') || '/' || (detail->>'unchecked'), ',') FROM audit_log WHERE principal = 'a60-flood2' AND result = 'denied'")" "1 1000/500" "one row: 1000 denied, 500 unchecked"
+expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE principal = 'a60-flood2'")" 2 "and the request's row: two in all"
+
 done_testing
