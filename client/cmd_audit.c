@@ -1,8 +1,8 @@
 /*
  * cmd_audit.c - the auditor's commands of `secret`: audit query (all
- * pages, newest first), audit verify, audit hash (a candidate value's
- * keyed hash, and the writes that stored it) and audit report (rendered
- * by report.c / report_html.c).
+ * pages, newest first), audit verify (also against a head recorded
+ * earlier), audit hash (the rows that recorded a candidate value) and
+ * audit report (rendered by report.c / report_html.c).
  *
  * A candidate value for `audit hash` comes from stdin only (never argv)
  * and is wiped after use; nothing here prints it.  Rows and reports are
@@ -31,7 +31,6 @@
 #define QUERY_DEFAULT		100	/* rows without --limit/--all */
 #define QUERY_PAGE_MAX		1000	/* the server's cap per page */
 #define QUERY_LIMIT_MAX		(1LL << 40)
-#define HASH_HEX_MAX		128
 
 const struct cli_optspec cli_audit_query_opts[] = {
 	{ "since",	0, 1, OPT_AUDIT_SINCE },
@@ -298,6 +297,12 @@ cli_audit_query(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ------------------------------------------------------------- verify */
 
+const struct cli_optspec cli_audit_verify_opts[] = {
+	{ "head",		0, 1, OPT_AUDIT_HEAD },
+	{ "acknowledge",	0, 1, OPT_AUDIT_ACK },
+	CLI_OPT_END
+};
+
 /* What each problem audit.verify names means, for the error line. */
 static const char *
 problem_text(const char *problem)
@@ -313,6 +318,8 @@ problem_text(const char *problem)
 		    "or changed)" },
 		{ "unsealed", "no seal covers it a minute after it was written "
 		    "(its seal removed)" },
+		{ "truncated", "the newest seals (and rows) were cut off the "
+		    "end of the trail" },
 	};
 	size_t i;
 
@@ -322,16 +329,112 @@ problem_text(const char *problem)
 	return NULL;
 }
 
+/* "SEQ:HASH", HASH 64 hex digits: the form audit.verify takes. */
+static int
+valid_head(const char *s)
+{
+	const char *c = strchr(s, ':');
+	size_t i;
+
+	if (c == NULL || c == s || c - s > 19 || strlen(c + 1) != 64 ||
+	    *s == '0')
+		return 0;
+	for (i = 0; s + i < c; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	for (c++; *c != '\0'; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
+		    (*c >= 'A' && *c <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* The gap recorded at row id, from the "gaps" of the answer, or NULL. */
+static const json_t *
+gap_at(const json_t *resp, json_int_t id)
+{
+	const json_t *g;
+	size_t i;
+
+	json_array_foreach(json_object_get(resp, "gaps"), i, g)
+		if (json_integer_value(json_object_get(g, "id")) == id)
+			return g;
+	return NULL;
+}
+
+/* Why the trail is not intact, on stderr; returns the exit status. */
+static int
+verify_broken(const json_t *resp, const char *want)
+{
+	const json_t *bad = json_object_get(resp, "first_bad");
+	const char *problem = json_string_value(json_object_get(bad,
+	    "problem"));
+	const char *text = problem_text(problem);
+	json_int_t id = json_integer_value(json_object_get(bad, "id"));
+	char *prob = cli_printable(problem);
+	int st, trunc = problem != NULL && strcmp(problem, "truncated") == 0;
+
+	if (want != NULL && json_is_false(json_object_get(resp,
+	    "head_extends")))
+		/* what the caller asked for; another first problem, if any,
+		 * on the same line */
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "truncated: it no longer extends head %s (the rows sealed "
+		    "up to there, or their seals, were removed or replaced)"
+		    "%s%s", want, trunc || problem == NULL ? "" :
+		    "; first problem: ", trunc || problem == NULL ? "" :
+		    (text != NULL ? text : prob));
+	else if (trunc && id > 0 && gap_at(resp, id) != NULL)
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "truncated before row %lld: secretd found the newest seals "
+		    "(and rows) cut off the end of the trail and recorded the "
+		    "gap there; once it is explained, acknowledge it with "
+		    "\"secret audit verify --acknowledge %lld\"", (long long)id,
+		    (long long)id);
+	else if (trunc)
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "truncated after row %lld: %s", (long long)id, text);
+	else if (id > 0)
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "broken at row %lld: %s", (long long)id,
+		    text != NULL ? text : prob);
+	else if (problem != NULL && strcmp(problem, "missing") == 0)
+		/* No row to name: seals were cut off the end of the chain. */
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "broken after its last seal: the newest seals are gone "
+		    "(rows deleted)");
+	else
+		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
+		    "broken: %s", text != NULL ? text : prob);
+	free(prob);
+	return st;
+}
+
 int
 cli_audit_verify(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	json_t *resp, *intact, *bad;
-	const char *problem, *text;
-	char *head, *prob;
+	const char *want = cli_arg_last(a, OPT_AUDIT_HEAD);
+	const char *acks = cli_arg_last(a, OPT_AUDIT_ACK);
+	const json_t *g;
+	json_t *req, *resp, *intact;
+	long long ack = 0;
+	char *head;
+	size_t i;
 	int st;
 
-	if ((st = cli_rpc_call(ctx->rpc, json_pack("{s:s}", "action",
-	    "audit.verify"), &resp)) != 0)
+	if (want != NULL && !valid_head(want))
+		return cli_usage(ctx->cmd, "--head wants SEQ:HASH (as printed "
+		    "by \"audit verify\" or logged as \"audit head\"), not "
+		    "\"%s\"", want);
+	if (acks != NULL && cli_parse_num(acks, 1, LLONG_MAX, &ack) != 0)
+		return cli_usage(ctx->cmd, "--acknowledge wants a row id, not "
+		    "\"%s\"", acks);
+	req = json_pack("{s:s}", "action", "audit.verify");
+	if (req != NULL && want != NULL)
+		json_object_set_new(req, "head", json_string(want));
+	if (req != NULL && ack != 0)
+		json_object_set_new(req, "acknowledge", json_integer(ack));
+	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
 	intact = json_object_get(resp, "intact");
 	if (!json_is_boolean(intact)) {
@@ -343,36 +446,30 @@ cli_audit_verify(struct cli_ctx *ctx, const struct cli_args *a)
 		json_decref(resp);
 		return st;
 	}
+	if (ack != 0)
+		cli_info(ctx->cfg, "the gap recorded at row %lld is "
+		    "acknowledged (in this request's audit row)", ack);
 	if (json_is_true(intact)) {
 		if (!ctx->cfg->json) {
 			head = cli_printable_field(resp, "head");
-			printf("intact: %lld rows, %lld sealed, head %s\n",
+			printf("intact: %lld rows, %lld sealed, head %lld:%s\n",
 			    (long long)json_integer_value(json_object_get(resp,
 			    "rows")), (long long)json_integer_value(
-			    json_object_get(resp, "sealed")), head);
+			    json_object_get(resp, "sealed")),
+			    (long long)json_integer_value(json_object_get(resp,
+			    "head_seq")), head);
 			free(head);
+			if (want != NULL)
+				printf("extends head %s\n", want);
+			json_array_foreach(json_object_get(resp, "gaps"), i, g)
+				printf("acknowledged gap at row %lld\n",
+				    (long long)json_integer_value(
+				    json_object_get(g, "id")));
 		}
 		json_decref(resp);
 		return cli_flush_stdout();
 	}
-	bad = json_object_get(resp, "first_bad");
-	problem = json_string_value(json_object_get(bad, "problem"));
-	text = problem_text(problem);
-	prob = cli_printable(problem);
-	if (json_is_integer(json_object_get(bad, "id")) &&
-	    json_integer_value(json_object_get(bad, "id")) > 0)
-		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
-		    "broken at row %lld: %s", (long long)json_integer_value(
-		    json_object_get(bad, "id")), text != NULL ? text : prob);
-	else if (problem != NULL && strcmp(problem, "missing") == 0)
-		/* No row to name: seals were cut off the end of the chain. */
-		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
-		    "broken after its last seal: the newest seals are gone "
-		    "(rows deleted)");
-	else
-		st = cli_err_status("tampered", CLI_EXIT_ERROR, "audit trail "
-		    "broken: %s", text != NULL ? text : prob);
-	free(prob);
+	st = verify_broken(resp, want);
 	json_decref(resp);
 	(void)cli_flush_stdout();
 	return st;
@@ -380,62 +477,18 @@ cli_audit_verify(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* --------------------------------------------------------------- hash */
 
-/* The actions that store a value, whose rows carry its hash. */
-static const char *const write_actions[] = {
-	"secret.put", "secret.rollback", "secret.undelete",
-};
-
-struct collect {
-	const char	*hash;
-	json_t		*found;		/* the matching rows */
-};
-
-static int
-collect_row(void *arg, const json_t *row)
-{
-	struct collect *c = arg;
-	const char *h = json_string_value(json_object_get(row, "value_hash"));
-
-	/* The hash is not secret (it is printed); a plain compare will do. */
-	if (h != NULL && strcasecmp(h, c->hash) == 0)
-		json_array_append(c->found, (json_t *)row);
-	return 0;
-}
-
-static int
-cmp_newest(const void *a, const void *b)
-{
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
-	    "id"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b,
-	    "id"));
-
-	return x > y ? -1 : x < y;
-}
-
-static int
-valid_hex(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') ||
-		    (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	return i > 0 && i <= HASH_HEX_MAX;
-}
-
+/*
+ * The server matches the candidate against the rows' keyed value hashes
+ * itself and answers those rows: no hash ever reaches the client (one
+ * would let its holder test guesses offline).
+ */
 int
 cli_audit_hash(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	unsigned char *val = NULL;
-	char hash[HASH_HEX_MAX + 1];
-	json_t *path, *req, *resp, *base, **sorted;
-	struct collect c;
+	json_t *path, *req, *resp, *rows, *row;
 	struct query_out q;
-	size_t vlen = 0, i, n;
-	const char *h;
+	size_t vlen = 0, i;
 	int st;
 
 	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
@@ -444,59 +497,36 @@ cli_audit_hash(struct cli_ctx *ctx, const struct cli_args *a)
 		json_decref(path);
 		return st;
 	}
-	req = json_pack("{s:s}", "action", "audit.hash");
+	req = json_pack("{s:s, s:o}", "action", "audit.hash", "path", path);
 	if (req != NULL)
 		proto_set_value(req, val, vlen);
 	freezero(val, vlen);
-	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0) {
-		json_decref(path);
+	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
-	}
-	h = json_string_value(json_object_get(resp, "value_hash"));
-	if (h == NULL || !valid_hex(h)) {
+	rows = json_object_get(resp, "rows");
+	if (!json_is_array(rows)) {
 		json_decref(resp);
-		json_decref(path);
 		return cli_err(SD_EINTERNAL, "bad response to audit.hash: no "
-		    "hex value_hash");
+		    "rows");
 	}
-	snprintf(hash, sizeof(hash), "%s", h);
-	if (ctx->cfg->json)
-		st = cli_print_json(resp);
-	else
-		printf("%s\n", hash);
-	json_decref(resp);
-
-	/*
-	 * Where was it written?  The rows of the actions that store a value
-	 * under PATH that carry this hash, merged newest first.
-	 */
-	c.hash = hash;
-	c.found = json_array();
-	for (i = 0; st == 0 && i < sizeof(write_actions) /
-	    sizeof(write_actions[0]); i++) {
-		base = json_pack("{s:s, s:O, s:s}", "action", "audit.query",
-		    "path_prefix", path, "filter_action", write_actions[i]);
-		st = query_pages(ctx, base, -1, collect_row, &c, NULL);
-		json_decref(base);
-	}
-	json_decref(path);
-	n = json_array_size(c.found);
-	sorted = xcalloc(n + 1, sizeof(*sorted));
-	for (i = 0; i < n; i++)
-		sorted[i] = json_array_get(c.found, i);
-	qsort(sorted, n, sizeof(*sorted), cmp_newest);
 	memset(&q, 0, sizeof(q));
 	if (!ctx->cfg->json)
 		q.t = cli_table_new(9);
-	for (i = 0; st == 0 && i < n; i++)
-		st = query_row(&q, sorted[i]);
-	free(sorted);
-	json_decref(c.found);
+	json_array_foreach(rows, i, row)
+		if (!json_is_object(row) || (st = query_row(&q, row)) != 0)
+			break;
+	if (st == 0 && i < json_array_size(rows))
+		st = cli_err(SD_EINTERNAL, "bad response to audit.hash: a row "
+		    "is not an object");
 	if (q.t != NULL)
 		cli_table_print(q.t, stdout);
-	if (st == 0 && n == 0)
-		cli_info(ctx->cfg, "(no write of this value at or below %s "
-		    "in the audit trail)", a->pos[0]);
+	if (st == 0 && json_array_size(rows) == 0)
+		cli_info(ctx->cfg, "(no row at or below %s records this value)",
+		    a->pos[0]);
+	if (st == 0 && json_is_true(json_object_get(resp, "truncated")))
+		cli_warn(ctx->cfg, "more rows match; showing the newest %zu",
+		    json_array_size(rows));
+	json_decref(resp);
 	return st != 0 ? st : cli_flush_stdout();
 }
 

@@ -25,10 +25,13 @@ enum cli_audit_opt {
 	OPT_AUDIT_STALE,	/* report --stale 90d */
 	OPT_AUDIT_FORMAT,	/* report --format text|csv|json|html */
 	OPT_AUDIT_OUTPUT,	/* report -o FILE */
+	OPT_AUDIT_HEAD,		/* verify --head SEQ:HASH */
+	OPT_AUDIT_ACK,		/* verify --acknowledge ID */
 };
 
 extern const struct cli_optspec cli_audit_query_opts[];
 extern const struct cli_optspec cli_audit_report_opts[];
+extern const struct cli_optspec cli_audit_verify_opts[];
 
 int	cli_audit_query(struct cli_ctx *ctx, const struct cli_args *a);
 int	cli_audit_verify(struct cli_ctx *ctx, const struct cli_args *a);

@@ -480,27 +480,37 @@ static const struct cli_command commands[] = {
 	  "  --limit N          at most N rows (default 100; a warning says\n"
 	  "                     when more match)\n"
 	  "  --all              every matching row\n" },
-	{ "audit verify", cli_audit_verify, opts_none, 0, 0, 0,
-	  "audit verify",
+	{ "audit verify", cli_audit_verify, cli_audit_verify_opts, 0, 0, 0,
+	  "audit verify [--head SEQ:HASH] [--acknowledge ID]",
 	  "check that the audit trail was not altered",
 	  "Have the server recompute the audit trail's MACs and seal chain.\n"
-	  "Intact: prints \"intact: N rows, M sealed, head HEX\" and exits 0.\n"
-	  "Otherwise reports the first broken row on stderr,\n"
+	  "Intact: prints \"intact: N rows, M sealed, head SEQ:HASH\" and exits\n"
+	  "0; keep that head (secretd also logs \"audit head SEQ:HASH\" to\n"
+	  "syslog after each seal) to check later that the trail still\n"
+	  "extends it.  Otherwise reports the first broken row on stderr,\n"
 	  "  secret: tampered: audit trail broken at row ID: WHAT\n"
-	  "(WHAT: altered, inserted, deleted, or a broken chain) and exits 1.\n"
-	  "With --json the raw response is printed (exit status as above).\n" },
+	  "(WHAT: altered, inserted, deleted, a broken chain, or the trail's\n"
+	  "end cut off: truncated) and exits 1.\n"
+	  "With --json the raw response is printed (exit status as above).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --head SEQ:HASH    also check that the trail still holds this head,\n"
+	  "                     recorded earlier: if not, rows were cut off its\n"
+	  "                     end (even across a restart of secretd)\n"
+	  "  --acknowledge ID   mark the gap secretd recorded at row ID (action\n"
+	  "                     audit.truncated) as explained; recorded in the\n"
+	  "                     audit trail with who did it\n" },
 	{ "audit hash", cli_audit_hash, opts_none, 1, 1, 0,
 	  "audit hash PATH",
-	  "hash a candidate value and find where it was written",
+	  "find the audit rows that recorded a candidate value",
 	  "Read a candidate value from stdin (all of it, exactly; on a\n"
 	  "terminal: one line, not echoed; never from the command line) and\n"
-	  "print the keyed hash the server's audit rows carry for writes of\n"
-	  "that value, on the first line.  Then list, in the format of \"audit\n"
-	  "query\", newest first, every write (secret.put, secret.rollback,\n"
-	  "secret.undelete) at or below PATH whose value_hash is that hash:\n"
-	  "where this value was stored (none: nothing more is printed).  PATH\n"
-	  "\"/\" searches the whole tree.  With --json: the raw audit.hash\n"
-	  "response, then the matching rows as NDJSON.\n"
+	  "list, in the format of \"audit query\", newest first, the audit rows\n"
+	  "at or below PATH whose keyed value hash is that of the candidate:\n"
+	  "the writes that stored this value (none: a note on stderr).  PATH\n"
+	  "\"/\" searches the whole tree.  The server never hands out the hash\n"
+	  "itself; each call is audited and counted (30 per 10 minutes per\n"
+	  "principal, then rate_limited).  With --json: the rows as NDJSON.\n"
 	  PATH_HELP },
 	{ "audit report", cli_audit_report, cli_audit_report_opts, 0, 0, 0,
 	  "audit report [--since 30d] [--stale 90d] "

@@ -5,8 +5,16 @@
  * verify recomputes every row's MAC from what the database holds now and
  * walks the seal chain: an altered or forged row fails its MAC, a deleted
  * row leaves a seal pointing at nothing or a gap in the chain, and a
- * chain shorter than the one this daemon wrote means seals were removed.
- * It reports the first problem by row id, reading the trail by pages.
+ * chain that no longer holds the head this daemon knew, or the head the
+ * caller recorded earlier ("head"), was truncated, as is one where the
+ * sealer recorded a gap (audit.truncated) that no auditor has
+ * acknowledged yet.  It reports the first problem by row id, reading the
+ * trail by pages.
+ *
+ * hash never hands out a keyed hash (that would let an auditor test
+ * guesses of a value offline): it answers the rows at or below a path
+ * whose value hash matches a candidate, each call audited and counted
+ * against the caller's budget (quota.h).
  */
 #include <ctype.h>
 #include <limits.h>
@@ -21,11 +29,13 @@
 #include "actions.h"
 #include "audit.h"
 #include "proto.h"
+#include "quota.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define QUERY_LIMIT_MAX	1000
 #define VERIFY_PAGE	1000	/* rows or seals audit.verify holds at once */
+#define HASH_ROWS_MAX	1000	/* rows audit.hash answers at most */
 
 /*
  * A time: a duration before now ("24h", "30d", "90s", "15m"), or
@@ -122,6 +132,28 @@ int_or_null(PGresult *res, int row, int col)
 	    json_integer(atoll(PQgetvalue(res, row, col)));
 }
 
+/* Columns 0..12 of ST_AUDIT_QUERY (and ST_AUDIT_HASH_ROWS), row i. */
+static json_t *
+row_json(PGresult *res, int i)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", int_or_null(res, i, 0));
+	json_object_set_new(o, "at", text_or_null(res, i, 1));
+	json_object_set_new(o, "principal", text_or_null(res, i, 2));
+	json_object_set_new(o, "fingerprint", text_or_null(res, i, 3));
+	json_object_set_new(o, "action", text_or_null(res, i, 4));
+	json_object_set_new(o, "path", path_or_null(res, i, 5));
+	json_object_set_new(o, "version", int_or_null(res, i, 6));
+	json_object_set_new(o, "result", text_or_null(res, i, 7));
+	json_object_set_new(o, "error_code", text_or_null(res, i, 8));
+	json_object_set_new(o, "client_addr", text_or_null(res, i, 9));
+	json_object_set_new(o, "client_port", int_or_null(res, i, 10));
+	json_object_set_new(o, "session_id", text_or_null(res, i, 11));
+	json_object_set_new(o, "request_id", text_or_null(res, i, 12));
+	return o;
+}
+
 int
 act_audit_query(struct request *r)
 {
@@ -179,20 +211,7 @@ act_audit_query(struct request *r)
 	for (i = 0; i < n; i++) {
 		json_t *detail = NULL;
 
-		o = json_object();
-		json_object_set_new(o, "id", int_or_null(res, i, 0));
-		json_object_set_new(o, "at", text_or_null(res, i, 1));
-		json_object_set_new(o, "principal", text_or_null(res, i, 2));
-		json_object_set_new(o, "fingerprint", text_or_null(res, i, 3));
-		json_object_set_new(o, "action", text_or_null(res, i, 4));
-		json_object_set_new(o, "path", path_or_null(res, i, 5));
-		json_object_set_new(o, "version", int_or_null(res, i, 6));
-		json_object_set_new(o, "result", text_or_null(res, i, 7));
-		json_object_set_new(o, "error_code", text_or_null(res, i, 8));
-		json_object_set_new(o, "client_addr", text_or_null(res, i, 9));
-		json_object_set_new(o, "client_port", int_or_null(res, i, 10));
-		json_object_set_new(o, "session_id", text_or_null(res, i, 11));
-		json_object_set_new(o, "request_id", text_or_null(res, i, 12));
+		o = row_json(res, i);
 		json_object_set_new(o, "value_hash", text_or_null(res, i, 13));
 		if (!PQgetisnull(res, i, 14))
 			detail = json_loads(PQgetvalue(res, i, 14), 0, NULL);
@@ -206,53 +225,31 @@ act_audit_query(struct request *r)
 	return 0;
 }
 
-/* The MAC of row i of ST_AUDIT_ROWS as the database holds it now. */
-static void
-row_mac(const struct keyring *kr, PGresult *res, int i, unsigned char *out)
-{
-	struct audit_canon c = { 0 };
-	struct sd_path p;
-	unsigned char *h;
-	size_t hl;
-	int col;
+/* Row ids, a growing list (gaps and their acknowledgements: few). */
+struct ids {
+	long long	*id;
+	size_t		 n, cap;
+};
 
-	for (col = 1; col <= 14; col++) {
-		if (PQgetisnull(res, i, col)) {
-			audit_canon_null(&c);
-		} else if (col == 5) {
-			if (store_path_from_pg(PQgetvalue(res, i, col), &p) != 0)
-				audit_canon_null(&c);
-			else {
-				audit_canon_path(&c, &p);
-				path_free(&p);
-			}
-		} else if (col == 13) {
-			h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i,
-			    col), &hl);
-			audit_canon_field(&c, h, h ? hl : 0);
-			PQfreemem(h);
-		} else
-			audit_canon_field(&c, PQgetvalue(res, i, col),
-			    (size_t)PQgetlength(res, i, col));
+static void
+ids_add(struct ids *l, long long id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->id = xreallocarray(l->id, l->cap, sizeof(*l->id));
 	}
-	audit_mac(kr, c.p, c.len, out);
-	audit_canon_free(&c);
+	l->id[l->n++] = id;
 }
 
 static int
-bytea_eq(PGresult *res, int i, int col, const unsigned char *want)
+ids_has(const struct ids *l, long long id)
 {
-	unsigned char *h;
-	size_t hl;
-	int eq;
+	size_t i;
 
-	if (PQgetisnull(res, i, col))
-		return 0;
-	h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, col), &hl);
-	eq = h != NULL && hl == AUDIT_HASH_LEN &&
-	    sodium_memcmp(h, want, AUDIT_HASH_LEN) == 0;
-	PQfreemem(h);
-	return eq;
+	for (i = 0; i < l->n; i++)
+		if (l->id[i] == id)
+			return 1;
+	return 0;
 }
 
 /* What audit.verify has found so far. */
@@ -261,9 +258,20 @@ struct verify {
 	unsigned char		 prev[AUDIT_HASH_LEN];	/* the chain's hash */
 	long long		 rows, seals;
 	long long		 last_sealed;	/* the last seal's row id */
+	long long		 last_seq;	/* and its seq */
 	int			 broken;	/* the seqs stopped following */
 	long long		 bad;		/* the first problem's row id */
 	const char		*what;		/* and what it is; NULL: none */
+	/* the head this daemon knows (seq 0: none), found as it was? */
+	int64_t			 mem_seq;
+	unsigned char		 mem_hash[AUDIT_HASH_LEN];
+	int			 mem_found;
+	/* the head the caller recorded ("head"; seq 0: none) */
+	long long		 want_seq, want_id;
+	unsigned char		 want_hash[AUDIT_HASH_LEN];
+	int			 want_found;
+	/* gaps the sealer recorded, and those acknowledged (MACs valid) */
+	struct ids		 gaps, acks;
 };
 
 /* Keep the problem of the lowest row id (0: a problem with no row). */
@@ -305,16 +313,37 @@ each_row(struct request *r, int stmt, struct verify *v,
 	return 0;
 }
 
-/* Row i of ST_AUDIT_ROWS: its MAC must match what it holds. */
+/*
+ * Row i of ST_AUDIT_ROWS: its MAC must match what it holds.  A genuine
+ * row may also be a gap the sealer recorded (AUDIT_TRUNCATED) or an
+ * auditor's acknowledgement of one: an audit.verify that succeeded with
+ * "acknowledge" in its detail.
+ */
 static void
 verify_row(struct verify *v, PGresult *res, int i)
 {
 	unsigned char mac[AUDIT_HASH_LEN];
+	const char *action = PQgetvalue(res, i, 4);
+	long long id = atoll(PQgetvalue(res, i, 0));
+	json_t *detail, *ack;
 
-	row_mac(v->kr, res, i, mac);
-	if (!bytea_eq(res, i, 15, mac))
-		problem(v, atoll(PQgetvalue(res, i, 0)), "altered");
+	audit_row_mac(v->kr, res, i, mac);
 	v->rows++;
+	if (!audit_bytea_eq(res, i, 15, mac)) {
+		problem(v, id, "altered");
+		return;
+	}
+	if (strcmp(action, AUDIT_TRUNCATED) == 0)
+		ids_add(&v->gaps, id);
+	else if (strcmp(action, "audit.verify") == 0 &&
+	    !PQgetisnull(res, i, 14) && strcmp(PQgetvalue(res, i, 7),
+	    "ok") == 0) {
+		detail = json_loads(PQgetvalue(res, i, 14), 0, NULL);
+		ack = json_object_get(detail, "acknowledge");
+		if (json_is_integer(ack))
+			ids_add(&v->acks, (long long)json_integer_value(ack));
+		json_decref(detail);
+	}
 }
 
 /* Seal i of res: its hash must cover the chain so far and its row. */
@@ -334,7 +363,7 @@ verify_seal(struct verify *v, PGresult *res, int i, long long id)
 		else
 			memset(want, 0, sizeof(want));
 		PQfreemem(m);
-		if (!bytea_eq(res, i, 2, want))
+		if (!audit_bytea_eq(res, i, 2, want))
 			problem(v, id, "chain");
 	}
 	/* go on from what is stored, to find later breaks too */
@@ -358,6 +387,14 @@ verify_seal_row(struct verify *v, PGresult *res, int i)
 		verify_seal(v, res, i, id);
 	v->seals++;
 	v->last_sealed = id;
+	v->last_seq = atoll(PQgetvalue(res, i, 0));
+	/* the heads that must still be in the chain, as they were */
+	if (v->last_seq == v->mem_seq)
+		v->mem_found = audit_bytea_eq(res, i, 2, v->mem_hash);
+	if (v->want_seq != 0 && v->last_seq == v->want_seq) {
+		v->want_found = audit_bytea_eq(res, i, 2, v->want_hash);
+		v->want_id = id;
+	}
 }
 
 /* 1 if a seal covers row id, 0 if none, -1 (e set) on error. */
@@ -378,33 +415,88 @@ is_sealed(struct request *r, long long id, int *e)
 	return sealed;
 }
 
+/* "SEQ:HASH" (a head from an earlier verify, or from syslog). */
+static int
+parse_head(struct request *r, struct verify *v)
+{
+	const char *s = NULL, *colon;
+	char *end;
+	size_t bl;
+	int e;
+
+	if ((e = proto_get_string(r->req, "head", 0, &s, &r->why)) != 0 ||
+	    s == NULL)
+		return e;
+	v->want_seq = strtoll(s, &end, 10);
+	colon = end;
+	if (s[0] < '0' || s[0] > '9' || *colon != ':' || v->want_seq < 1 ||
+	    strlen(colon + 1) != AUDIT_HASH_LEN * 2 ||
+	    sodium_hex2bin(v->want_hash, sizeof(v->want_hash), colon + 1,
+	    AUDIT_HASH_LEN * 2, NULL, &bl, NULL) != 0 || bl != AUDIT_HASH_LEN)
+		return req_fail(r, SD_EBADREQ, "head must be SEQ:HASH (the "
+		    "head_seq and head of an earlier audit.verify, HASH in "
+		    "64 hex digits)");
+	return 0;
+}
+
 /*
  * The trail is read a page of VERIFY_PAGE rows (then seals) at a time,
  * so that what verify holds does not grow with the trail; the rows
  * that no seal covers are found by the database (an anti-join).
+ * "acknowledge": ID marks the gap recorded at row ID as explained: this
+ * request's own audit row, MACed and sealed, carries it (and who).
  */
 int
 act_audit_verify(struct request *r)
 {
 	struct verify v = { .kr = ctx_keyring(r->ctx) };
-	unsigned char head[AUDIT_HASH_LEN];
 	char hex[AUDIT_HASH_LEN * 2 + 1];
-	int64_t mem_seq;
+	long long ack = 0;
+	json_t *gaps;
 	PGresult *res;
+	size_t i;
 	int e;
 
+	if ((e = parse_head(r, &v)) != 0 ||
+	    (e = proto_get_int(r->req, "acknowledge", 0, 1, LLONG_MAX, &ack,
+	    &r->why)) != 0)
+		return e;
 	/* first: every seal it counts has committed, so is read below */
-	audit_seal_head(&mem_seq, head);
+	audit_seal_head(&v.mem_seq, v.mem_hash);
 	if ((e = each_row(r, ST_AUDIT_ROWS, &v, verify_row)) != 0 ||
 	    (e = each_row(r, ST_AUDIT_SEALS, &v, verify_seal_row)) != 0)
-		return e;
-	/* seals removed from the end: this daemon wrote more than remain */
-	if (mem_seq > v.seals)
-		problem(&v, v.last_sealed, "missing");
+		goto out;
+	if (ack != 0) {
+		if (!ids_has(&v.gaps, ack)) {
+			e = req_fail(r, SD_ENOTFOUND, "row %lld is not a gap "
+			    "recorded by secretd (action %s)", ack,
+			    AUDIT_TRUNCATED);
+			goto out;
+		}
+		ids_add(&v.acks, ack);
+		r->detail = json_pack("{s:I}", "acknowledge", (json_int_t)ack);
+	}
+	/* the tail was cut: the head this daemon knew is gone or changed */
+	if (v.mem_seq > 0 && !v.mem_found)
+		problem(&v, v.last_sealed, "truncated");
+	/* ... or the head the caller recorded earlier */
+	if (v.want_seq > 0 && !v.want_found)
+		problem(&v, v.want_id ? v.want_id : v.last_sealed, "truncated");
+	/* ... or the sealer found it cut and recorded the gap */
+	gaps = json_array();
+	for (i = 0; i < v.gaps.n; i++) {
+		int acked = ids_has(&v.acks, v.gaps.id[i]);
+
+		if (!acked)
+			problem(&v, v.gaps.id[i], "truncated");
+		json_array_append_new(gaps, json_pack("{s:I,s:b}", "id",
+		    (json_int_t)v.gaps.id[i], "acknowledged", acked));
+	}
+	json_object_set_new(r->resp, "gaps", gaps);
 	/* a row older than a minute that no seal covers: its seal is gone */
 	if ((e = db_exec(r->db, ST_AUDIT_UNSEALED, 0, NULL, NULL, NULL,
 	    &res)) != 0)
-		return e;
+		goto out;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		problem(&v, atoll(PQgetvalue(res, 0, 0)), "unsealed");
 	PQclear(res);
@@ -413,7 +505,7 @@ act_audit_verify(struct request *r)
 	if (v.what != NULL && strcmp(v.what, "altered") == 0) {
 		switch (is_sealed(r, v.bad, &e)) {
 		case -1:
-			return e;
+			goto out;
 		case 0:
 			v.what = "forged";
 			break;
@@ -424,27 +516,73 @@ act_audit_verify(struct request *r)
 	json_object_set_new(r->resp, "sealed", json_integer(v.seals));
 	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASH_LEN);
 	json_object_set_new(r->resp, "head", json_string(hex));
+	json_object_set_new(r->resp, "head_seq", json_integer(v.last_seq));
+	if (v.want_seq > 0)
+		json_object_set_new(r->resp, "head_extends",
+		    json_boolean(v.want_found));
 	json_object_set_new(r->resp, "first_bad", v.what == NULL ?
 	    json_null() : json_pack("{s:I,s:s}", "id", (json_int_t)v.bad,
 	    "problem", v.what));
-	return 0;
+	e = 0;
+out:
+	free(v.gaps.id);
+	free(v.acks.id);
+	return e;
 }
 
+/*
+ * The audit rows at or below "path" whose value hash is that of the
+ * candidate ("value" / "value_base64").  The candidate and its hash are
+ * wiped after use and never answered or recorded; the call's own row
+ * has the path and the number of rows that matched.
+ */
 int
 act_audit_hash(struct request *r)
 {
 	unsigned char *val = NULL, h[AUDIT_HASH_LEN];
-	char hex[AUDIT_HASH_LEN * 2 + 1];
+	char hex[2 + AUDIT_HASH_LEN * 2 + 1], lim[16], *prefix;
+	const char *v[3];
 	size_t len = 0;
-	int e;
+	json_t *rows;
+	PGresult *res;
+	int e, i, n;
 
+	if ((e = req_path(r, "path")) != 0)
+		return e;
+	if (quota_exhausted(QUOTA_AUDIT_HASH, r->sess->principal_id))
+		return req_fail(r, SD_ERATE, "too many audit.hash calls from "
+		    "this principal (%d in %d minutes); retry later",
+		    QUOTA_AUDIT_HASH_MAX, QUOTA_WINDOW_S / 60);
+	quota_add(QUOTA_AUDIT_HASH, r->sess->principal_id, 1);
 	if ((e = proto_get_value(r->req, r->ctx->cfg->max_value_size, &val,
 	    &len, &r->why)) != 0)
 		return e;
 	audit_value_hash(ctx_keyring(r->ctx), val, len, h);
 	freezero(val, len + 1);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	json_object_set_new(r->resp, "value_hash", json_string(hex));
+	hex[0] = '\\';
+	hex[1] = 'x';
+	sodium_bin2hex(hex + 2, sizeof(hex) - 2, h, sizeof(h));
+	sodium_memzero(h, sizeof(h));
+	prefix = store_path_param(&r->path);
+	snprintf(lim, sizeof(lim), "%d", HASH_ROWS_MAX + 1);
+	v[0] = hex;
+	v[1] = prefix;
+	v[2] = lim;
+	e = db_exec(r->db, ST_AUDIT_HASH_ROWS, 3, v, NULL, NULL, &res);
+	sodium_memzero(hex, sizeof(hex));
+	free(prefix);
+	if (e != 0)
+		return e;
+	rows = json_array();
+	n = PQntuples(res);
+	for (i = 0; i < n && i < HASH_ROWS_MAX; i++)
+		json_array_append_new(rows, row_json(res, i));
+	PQclear(res);
+	json_object_set_new(r->resp, "rows", rows);
+	json_object_set_new(r->resp, "truncated", json_boolean(n >
+	    HASH_ROWS_MAX));
+	r->detail = json_pack("{s:i}", "matches", n > HASH_ROWS_MAX ?
+	    HASH_ROWS_MAX : n);
 	return 0;
 }
 

@@ -6,8 +6,13 @@
  * path gets permission_denied whether it exists or not, and does not fail
  * the batch.  By prefix: the caller needs discover or read at the prefix;
  * the readable live values below it come back in path order, with
- * permissions accumulated down the tree in one query.  Every item is its
- * own audit row.
+ * permissions accumulated down the tree in one query.  Every item read
+ * (or not found) is its own audit row; the denied paths of a list share
+ * one row (their count and the first DENIED_SHOWN of them), so that a
+ * principal without a grant cannot write 10 000 rows per request, and
+ * count toward the principal's denial budget (quota.h): once it is
+ * spent, the rest of the list is not read (rate_limited each) and the
+ * next get_many answers rate_limited.
  *
  * An answer is bounded in bytes as well as in items (ANSWER_MAX): by
  * prefix it stops early and says "truncated"; by list, the paths past
@@ -20,6 +25,7 @@
 #include "acl.h"
 #include "actions.h"
 #include "proto.h"
+#include "quota.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -35,6 +41,19 @@
 #define ANSWER_MAX	(8 * 1024 * 1024)
 
 #define ANSWER_FULL	"the answer is full; ask for this path again"
+
+#define DENIED_SHOWN	5	/* denied paths named in their audit row */
+
+/*
+ * The denied paths of a list, for their one audit row.  Once the
+ * principal's budget is spent (left), the paths after are not read at
+ * all: each answers rate_limited, and the same row counts them.
+ */
+struct denied {
+	long		 n, left, unchecked;
+	struct sd_path	 first;
+	json_t		*shown;		/* the first DENIED_SHOWN paths */
+};
 
 /* The bytes o takes in the answer line. */
 static size_t
@@ -89,7 +108,7 @@ item_value(struct request *r, const struct sd_path *p, PGresult *res,
  * gets too_large.
  */
 static json_t *
-get_one(struct request *r, const json_t *jp, size_t *used)
+get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
 {
 	struct sd_path p = { 0 };
 	const char *why = NULL, *v[3];
@@ -109,6 +128,11 @@ get_one(struct request *r, const json_t *jp, size_t *used)
 	if (*used >= ANSWER_MAX) {
 		e = SD_ETOOLARGE;
 		o = item_error(&p, e, ANSWER_FULL);
+		goto done;
+	}
+	if (dn->n >= dn->left) {
+		e = SD_ERATE;
+		o = item_error(&p, e, "too many denied paths; not checked");
 		goto done;
 	}
 	param = store_path_param(&p);
@@ -144,22 +168,52 @@ done:
 		*used = ANSWER_MAX;
 	}
 	*used += sz;
-	req_audit_item(r, &p, version, e);
+	if (e == SD_EPERM) {
+		if (dn->n++ == 0)
+			path_copy(&dn->first, &p);
+		if (json_array_size(dn->shown) < DENIED_SHOWN)
+			json_array_append_new(dn->shown, path_to_json(&p));
+	} else if (e == SD_ERATE)
+		dn->unchecked++;
+	else
+		req_audit_item(r, &p, version, e);
 	path_free(&p);
 	return o;
+}
+
+/* The one row of a list's denials; they count toward the budget. */
+static void
+denied_audit(struct request *r, struct denied *dn)
+{
+	json_t *detail;
+
+	if (dn->n > 0) {
+		detail = json_pack("{s:I,s:O}", "denied", (json_int_t)dn->n,
+		    "paths", dn->shown);
+		if (dn->unchecked > 0)
+			json_object_set_new(detail, "unchecked",
+			    json_integer(dn->unchecked));
+		req_audit_item_detail(r, &dn->first, -1, SD_EPERM, detail);
+		quota_add(QUOTA_DENIALS, r->sess->principal_id, dn->n);
+	}
+	json_decref(dn->shown);
+	path_free(&dn->first);
 }
 
 static int
 by_list(struct request *r, const json_t *paths)
 {
+	struct denied dn = { 0 };
 	json_t *results, *jp;
 	size_t i, used = 0;
 
 	if (json_array_size(paths) > BATCH_MAX)
 		return req_fail(r, SD_ETOOLARGE, "at most %d paths", BATCH_MAX);
 	results = json_array();
+	dn.shown = json_array();
+	dn.left = quota_left(QUOTA_DENIALS, r->sess->principal_id);
 	json_array_foreach(paths, i, jp) {
-		json_t *o = get_one(r, jp, &used);
+		json_t *o = get_one(r, jp, &used, &dn);
 		const char *code = json_string_value(json_object_get(
 		    json_object_get(o, "error"), "code"));
 
@@ -167,10 +221,12 @@ by_list(struct request *r, const json_t *paths)
 		if (code != NULL && strcmp(code, "unavailable") == 0) {
 			json_decref(o);
 			json_decref(results);
+			denied_audit(r, &dn);
 			return SD_EUNAVAIL;
 		}
 		json_array_append_new(results, o);
 	}
+	denied_audit(r, &dn);
 	json_object_set_new(r->resp, "results", results);
 	return 0;
 }
@@ -192,9 +248,11 @@ by_prefix(struct request *r)
 	    (e = req_path(r, "prefix")) != 0 ||
 	    (e = req_node_perms(r, &perms, &node)) != 0)
 		return e;
-	if (!(perms & (PERM_DISCOVER | PERM_READ)))
+	if (!(perms & (PERM_DISCOVER | PERM_READ))) {
+		quota_add(QUOTA_DENIALS, r->sess->principal_id, 1);
 		return req_fail(r, SD_EPERM, "no discover or read access at "
 		    "this prefix");
+	}
 	results = json_array();
 	json_object_set_new(r->resp, "results", results);
 	if (node == 0)
@@ -254,6 +312,10 @@ act_secret_get_many(struct request *r)
 {
 	const json_t *paths = json_object_get(r->req, "paths");
 
+	if (quota_exhausted(QUOTA_DENIALS, r->sess->principal_id))
+		return req_fail(r, SD_ERATE, "too many denied paths from this "
+		    "principal (%d in %d minutes); retry later",
+		    QUOTA_DENIALS_MAX, QUOTA_WINDOW_S / 60);
 	if (paths != NULL && json_object_get(r->req, "prefix") != NULL)
 		return req_fail(r, SD_EBADREQ, "paths and prefix are exclusive");
 	if (paths != NULL) {

@@ -18,7 +18,14 @@
  * seal n = MAC(seal n-1 || row id || row MAC), inserted into audit_seal
  * under an advisory lock that orders several daemons on one database.
  * No request waits for a seal.  Rows committed but not sealed when the
- * daemon stopped are sealed at the next start.
+ * daemon stopped are sealed at the next start, if their MAC holds.
+ *
+ * The sealer never extends a chain whose head is behind the last head
+ * it knew (the tail was cut off by someone with the database's
+ * superuser): it raises an alarm and records the gap as a row of its
+ * own before it seals on (gap_row).  After each seal transaction the
+ * new head goes to syslog whatever audit_syslog says: a witness outside
+ * the database, which `secret audit verify --head` checks against.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -155,6 +162,55 @@ audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
 	audit_mac(kr, buf, sizeof(buf), out);
 }
 
+void
+audit_row_mac(const struct keyring *kr, const PGresult *res, int i,
+    unsigned char *out)
+{
+	struct audit_canon c = { 0 };
+	struct sd_path p;
+	unsigned char *h;
+	size_t hl;
+	int col;
+
+	for (col = 1; col <= 14; col++) {
+		if (PQgetisnull(res, i, col)) {
+			audit_canon_null(&c);
+		} else if (col == 5) {
+			if (store_path_from_pg(PQgetvalue(res, i, col), &p) != 0)
+				audit_canon_null(&c);
+			else {
+				audit_canon_path(&c, &p);
+				path_free(&p);
+			}
+		} else if (col == 13) {
+			h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i,
+			    col), &hl);
+			audit_canon_field(&c, h, h ? hl : 0);
+			PQfreemem(h);
+		} else
+			audit_canon_field(&c, PQgetvalue(res, i, col),
+			    (size_t)PQgetlength(res, i, col));
+	}
+	audit_mac(kr, c.p, c.len, out);
+	audit_canon_free(&c);
+}
+
+int
+audit_bytea_eq(const PGresult *res, int i, int col, const unsigned char *want)
+{
+	unsigned char *h;
+	size_t hl;
+	int eq;
+
+	if (PQgetisnull(res, i, col))
+		return 0;
+	h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, col), &hl);
+	eq = h != NULL && hl == AUDIT_HASH_LEN &&
+	    sodium_memcmp(h, want, AUDIT_HASH_LEN) == 0;
+	PQfreemem(h);
+	return eq;
+}
+
 /* -------------------------------------------------------------- row build */
 
 static char *
@@ -196,17 +252,15 @@ mirror(struct audit_row *row)
 		syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", row->mirror);
 }
 
-/* Fill a zeroed row (its queue fields are left alone). */
+/* Fill a zeroed row's columns (its queue fields are left alone). */
 static void
-row_build(struct audit_row *row, struct request *r, const char *action,
+row_fill(struct audit_row *row, struct request *r, const char *action,
     int err)
 {
 	const struct session *s = r->sess;
 	const json_t *id = json_object_get(r->req, "id");
-	struct audit_canon c = { 0 };
 	struct timespec ts;
 	char buf[32];
-	int i;
 
 	row->v[0] = dupnull(s->principal_id ? s->principal : NULL);
 	row->v[1] = dupnull(s->fingerprint[0] ? s->fingerprint : NULL);
@@ -234,6 +288,14 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 	snprintf(buf, sizeof(buf), "%lld",
 	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	row->v[13] = xstrdup(buf);
+}
+
+/* MAC the filled row (and make its syslog line, if mirrored). */
+static void
+row_seal(struct audit_row *row, struct request *r)
+{
+	struct audit_canon c = { 0 };
+	int i;
 
 	/* the MAC covers exactly what verify will read back */
 	audit_canon_field(&c, row->v[13], strlen(row->v[13]));
@@ -255,6 +317,14 @@ row_build(struct audit_row *row, struct request *r, const char *action,
 	row->fmt[14] = 1;
 	if (r->ctx->cfg->audit_syslog)
 		row->mirror = mirror_line(row, r);
+}
+
+static void
+row_build(struct audit_row *row, struct request *r, const char *action,
+    int err)
+{
+	row_fill(row, r, action, err);
+	row_seal(row, r);
 }
 
 static void
@@ -588,7 +658,7 @@ audit_submit(struct request *r, const char *action, int err)
 		item.has_path = 1;
 		item.version = r->extra[i].version;
 		item.has_hash = 0;
-		item.detail = NULL;
+		item.detail = r->extra[i].detail;
 		row_build(&rows[i + 1], &item, action, r->extra[i].err);
 	}
 	sem_init(&done, 0, 0);
@@ -755,32 +825,6 @@ write_batch(struct audit_row *rows)
 	return e;
 }
 
-/* Queue the rows a previous run left unsealed (the start-up scan). */
-static int
-seal_load(struct db *d)
-{
-	PGresult *res;
-	unsigned char *h;
-	size_t hl;
-	int i, e;
-
-	if ((e = db_exec(d, ST_UNSEALED, 0, NULL, NULL, NULL, &res)) != 0)
-		return e;
-	pthread_mutex_lock(&q.mu);
-	for (i = 0; i < PQntuples(res); i++) {
-		h = PQunescapeBytea((unsigned char *)PQgetvalue(res, i, 1), &hl);
-		if (h != NULL && hl == AUDIT_HASH_LEN)
-			sealable_add(strtoll(PQgetvalue(res, i, 0), NULL, 10), h);
-		PQfreemem(h);
-	}
-	pthread_mutex_unlock(&q.mu);
-	if (PQntuples(res) > 0)
-		log_info("sealing %d audit rows left unsealed", PQntuples(res));
-	PQclear(res);
-	q.seal_loaded = 1;
-	return 0;
-}
-
 /* The chain head as the database has it now (seq 0: empty chain). */
 static int
 seal_head(struct db *d, int64_t *seq, unsigned char *hash)
@@ -805,6 +849,57 @@ seal_head(struct db *d, int64_t *seq, unsigned char *hash)
 	}
 	PQclear(res);
 	return e;
+}
+
+/*
+ * Queue the rows a previous run left unsealed (the start-up scan), but
+ * only those whose MAC matches their content: a row inserted or altered
+ * while no secretd watched stays unsealed, so that audit.verify names
+ * it (forged) instead of the chain vouching for it.  Also take the
+ * chain's head as the one this daemon knows, so that the sealer sees a
+ * truncation from now on (seal_txn).
+ */
+static int
+seal_load(struct db *d)
+{
+	unsigned char head[AUDIT_HASH_LEN];
+	struct sealable *good;
+	int64_t seq;
+	PGresult *res;
+	int i, e, n = 0, bad = 0;
+
+	if ((e = seal_head(d, &seq, head)) != 0 ||
+	    (e = db_exec(d, ST_UNSEALED, 0, NULL, NULL, NULL, &res)) != 0)
+		return e;
+	good = xcalloc((size_t)PQntuples(res) + 1, sizeof(*good));
+	for (i = 0; i < PQntuples(res); i++) {
+		audit_row_mac(ctx_keyring(q.ctx), res, i, good[n].mac);
+		if (!audit_bytea_eq(res, i, 15, good[n].mac)) {
+			bad++;
+			log_error("ALARM: audit row %s, left unsealed, has no "
+			    "valid MAC: not sealed", PQgetvalue(res, i, 0));
+			syslog(LOG_AUTHPRIV | LOG_ALERT, "audit alarm: row %s, "
+			    "left unsealed, has no valid MAC: not sealed",
+			    PQgetvalue(res, i, 0));
+			continue;
+		}
+		good[n++].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	}
+	pthread_mutex_lock(&q.mu);
+	if (q.seal_seq == 0) {
+		q.seal_seq = seq;
+		memcpy(q.seal_hash, head, AUDIT_HASH_LEN);
+	}
+	for (i = 0; i < n; i++)
+		sealable_add(good[i].id, good[i].mac);
+	pthread_mutex_unlock(&q.mu);
+	free(good);
+	if (PQntuples(res) > bad)
+		log_info("sealing %d audit rows left unsealed",
+		    PQntuples(res) - bad);
+	PQclear(res);
+	q.seal_loaded = 1;
+	return 0;
 }
 
 /* A text[]-style literal of the ids, "{1,2,3}". */
@@ -843,25 +938,121 @@ sealable_unique(struct sealable *todo, size_t n)
 }
 
 /*
+ * 1 in *holds if the chain in the database still has the head this
+ * daemon last knew (known, khash: what it sealed last, or found at
+ * start), given the head the database has now (seq, hash); another
+ * secretd may have extended it since.  0 or the error.
+ */
+static int
+chain_holds(struct db *d, int64_t known, const unsigned char *khash,
+    int64_t seq, const unsigned char *hash, int *holds)
+{
+	char buf[24];
+	const char *v[1] = { buf };
+	PGresult *res;
+	int e;
+
+	*holds = 1;
+	if (known == 0)
+		return 0;
+	if (seq <= known) {
+		*holds = seq == known &&
+		    sodium_memcmp(hash, khash, AUDIT_HASH_LEN) == 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)known);
+	if ((e = db_exec(d, ST_SEAL_AT, 1, v, NULL, NULL, &res)) != 0)
+		return e;
+	*holds = PQntuples(res) == 1 && audit_bytea_eq(res, 0, 0, khash);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The chain no longer holds the head this daemon knew: seals (and their
+ * rows, presumably) were cut off its end.  Never seal on top of that as
+ * if nothing happened: raise the alarm, and start a new segment with a
+ * row of its own, action "audit.truncated", that records the head known
+ * and the head found.  The row is MACed and sealed like any other, so
+ * audit.verify reports "truncated" at it until an auditor acknowledges
+ * it (audit.verify "acknowledge"), whether this daemon runs on or not.
+ * *out gets the row's id and MAC; 0 or the database error.
+ */
+static int
+gap_row(struct db *d, int64_t known, const unsigned char *khash,
+    int64_t seq, const unsigned char *hash, struct sealable *out)
+{
+	struct session s = { .id = "secretd" };
+	struct request r = { .ctx = q.ctx, .sess = &s, .version = -1 };
+	struct audit_row row = { 0 };
+	struct row_columns cols;
+	char kx[AUDIT_HASH_LEN * 2 + 1], fx[AUDIT_HASH_LEN * 2 + 1];
+	PGresult *res;
+	int e;
+
+	sodium_bin2hex(kx, sizeof(kx), khash, AUDIT_HASH_LEN);
+	sodium_bin2hex(fx, sizeof(fx), hash, AUDIT_HASH_LEN);
+	log_error("ALARM: audit chain truncated: this daemon knew head "
+	    "%lld:%s, the database has %lld:%s; recording the gap",
+	    (long long)known, kx, (long long)seq, fx);
+	syslog(LOG_AUTHPRIV | LOG_ALERT, "audit alarm: chain truncated: "
+	    "known head %lld:%s, found %lld:%s", (long long)known, kx,
+	    (long long)seq, fx);
+	r.detail = json_pack("{s:I,s:s,s:I,s:s}",
+	    "known_seq", (json_int_t)known, "known_head", kx,
+	    "found_seq", (json_int_t)seq, "found_head", fx);
+	row_fill(&row, &r, AUDIT_TRUNCATED, SD_EINTERNAL);
+	free(row.v[6]);
+	row.v[6] = xstrdup("truncated");
+	row_seal(&row, &r);
+	json_decref(r.detail);
+	columns_init(&cols);
+	columns_add(&cols, &row);
+	e = db_exec(d, ST_AUDIT_INSERT, AUDIT_NPARAMS, columns_params(&cols),
+	    NULL, NULL, &res);
+	columns_free(&cols);
+	if (e == 0) {
+		out->id = PQntuples(res) == 1 ? result_id(res, 0, row.mac) : 0;
+		memcpy(out->mac, row.mac, AUDIT_HASH_LEN);
+		PQclear(res);
+		if (out->id == 0)
+			e = SD_EINTERNAL;
+	}
+	row_free(&row);
+	return e;
+}
+
+/*
  * Seal what has committed, in one transaction holding the chain's
  * advisory lock: read the head the database has now (another secretd on
- * the same database may have extended it), skip rows already sealed,
- * extend the chain, commit.  On failure everything stays queued.
+ * the same database may have extended it), check that it still extends
+ * the head this daemon knew (else record the gap first: gap_row), skip
+ * rows already sealed, extend the chain, commit.  On failure everything
+ * stays queued.  After the commit the new head goes to syslog, always:
+ * a witness outside the database (secret audit verify --head).
  */
 static int
 seal_txn(struct db *d, struct sealable *todo, size_t n)
 {
 	unsigned char hash[AUDIT_HASH_LEN], prev[AUDIT_HASH_LEN];
-	char *seqs, *ids, *hashes, *a, *h, *lit;
+	unsigned char khash[AUDIT_HASH_LEN];
+	char *seqs, *ids, *hashes, *a, *h, *lit, hex[AUDIT_HASH_LEN * 2 + 1];
 	const char *v[3];
+	struct sealable *list;
 	PGresult *res;
-	int64_t seq;
+	int64_t seq, known;
 	size_t i, k, m = 0;
-	int e;
+	int e, holds;
 
 	n = sealable_unique(todo, n);
 	if ((e = db_begin(d)) != 0 || (e = db_run(d, ST_SEAL_LOCK, 0, NULL)) != 0 ||
 	    (e = seal_head(d, &seq, prev)) != 0)
+		return e;
+	pthread_mutex_lock(&q.mu);
+	known = q.seal_seq;
+	memcpy(khash, q.seal_hash, AUDIT_HASH_LEN);
+	pthread_mutex_unlock(&q.mu);
+	if ((e = chain_holds(d, known, khash, seq, prev, &holds)) != 0)
 		return e;
 	lit = ids_literal(todo, n);
 	v[0] = lit;
@@ -869,14 +1060,21 @@ seal_txn(struct db *d, struct sealable *todo, size_t n)
 	free(lit);
 	if (e != 0)
 		return e;
-	for (i = 0; i < n; i++) {	/* keep only rows not sealed yet */
+	/* the gap's row first, then the rows not sealed yet */
+	list = xcalloc(n + 1, sizeof(*list));
+	if (!holds && (e = gap_row(d, known, khash, seq, prev, &list[m++])) != 0) {
+		PQclear(res);
+		free(list);
+		return e;
+	}
+	for (i = 0; i < n; i++) {
 		int sealed = 0;
 
 		for (k = 0; k < (size_t)PQntuples(res) && !sealed; k++)
 			sealed = strtoll(PQgetvalue(res, (int)k, 0), NULL, 10) ==
 			    todo[i].id;
 		if (!sealed)
-			todo[m++] = todo[i];
+			list[m++] = todo[i];
 	}
 	PQclear(res);
 	if (m > 0) {
@@ -884,8 +1082,8 @@ seal_txn(struct db *d, struct sealable *todo, size_t n)
 		h = hashes = xmalloc(m * (AUDIT_HASH_LEN * 2 + 8) + 3);
 		*a++ = *h++ = '{';
 		for (i = 0; i < m; i++) {
-			audit_seal_hash(ctx_keyring(q.ctx), prev, todo[i].id,
-			    todo[i].mac, hash);
+			audit_seal_hash(ctx_keyring(q.ctx), prev, list[i].id,
+			    list[i].mac, hash);
 			memcpy(prev, hash, AUDIT_HASH_LEN);
 			a += sprintf(a, "%s%lld", i ? "," : "", (long long)++seq);
 			h += sprintf(h, "%s\"\\\\x", i ? "," : "");
@@ -896,7 +1094,7 @@ seal_txn(struct db *d, struct sealable *todo, size_t n)
 		}
 		strcpy(a, "}");
 		strcpy(h, "}");
-		ids = ids_literal(todo, m);
+		ids = ids_literal(list, m);
 		v[0] = seqs;
 		v[1] = ids;
 		v[2] = hashes;
@@ -904,17 +1102,19 @@ seal_txn(struct db *d, struct sealable *todo, size_t n)
 		free(seqs);
 		free(ids);
 		free(hashes);
-		if (e != 0)
-			return e;
 	}
-	if ((e = db_commit(d)) != 0)
+	free(list);
+	if (e != 0 || (e = db_commit(d)) != 0)
 		return e;
-	pthread_mutex_lock(&q.mu);
 	if (m > 0) {
+		pthread_mutex_lock(&q.mu);
 		q.seal_seq = seq;
 		memcpy(q.seal_hash, prev, AUDIT_HASH_LEN);
+		pthread_mutex_unlock(&q.mu);
+		sodium_bin2hex(hex, sizeof(hex), prev, AUDIT_HASH_LEN);
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "audit head %lld:%s",
+		    (long long)seq, hex);
 	}
-	pthread_mutex_unlock(&q.mu);
 	return 0;
 }
 

@@ -107,6 +107,22 @@ void	audit_canon_null(struct audit_canon *c);
 void	audit_canon_path(struct audit_canon *c, const struct sd_path *p);
 void	audit_canon_free(struct audit_canon *c);
 
+/*
+ * The MAC of row i of res, a result with the columns of ST_AUDIT_ROWS
+ * (id, then the canonical fields in columns 1..14, mac in 15), as the
+ * database holds it now.
+ */
+void	audit_row_mac(const struct keyring *kr, const PGresult *res, int i,
+	    unsigned char *out);
+/* 1 if column col of row i is the AUDIT_HASH_LEN bytes want. */
+int	audit_bytea_eq(const PGresult *res, int i, int col,
+	    const unsigned char *want);
+
+/* The action of the row the sealer writes when it finds the chain's
+ * tail cut off (its detail: known_seq, known_head, found_seq,
+ * found_head). */
+#define AUDIT_TRUNCATED	"audit.truncated"
+
 /* Seal hash: MAC(prev || id || row mac). */
 void	audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
 	    int64_t id, const unsigned char *mac, unsigned char *out);

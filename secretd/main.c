@@ -87,8 +87,9 @@ serve(const struct config *cfg, int detach)
 	ctx.kr = kr;
 	ctx.pool = db_pool_new(cfg->database, cfg->pool_size, store_stmts,
 	    ST__COUNT);
-	if (cfg->audit_syslog)
-		openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	/* always: the audit chain's head goes to syslog after each seal,
+	 * whatever audit_syslog says (audit.c) */
+	openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	audit_writer_start(cfg->database, &ctx);
 	write_batch_start(cfg->database);
 	r = server_run(&ctx);

@@ -49,6 +49,13 @@ void
 req_audit_item(struct request *r, const struct sd_path *path,
     long long version, int err)
 {
+	req_audit_item_detail(r, path, version, err, NULL);
+}
+
+void
+req_audit_item_detail(struct request *r, const struct sd_path *path,
+    long long version, int err, json_t *detail)
+{
 	struct audit_extra *x;
 
 	/* grow by doubling: n_extra is a power of two when full */
@@ -60,6 +67,7 @@ req_audit_item(struct request *r, const struct sd_path *path,
 	path_copy(&x->path, path);
 	x->version = version;
 	x->err = err;
+	x->detail = detail;
 }
 
 void

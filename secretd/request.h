@@ -53,6 +53,7 @@ struct audit_extra {
 	struct sd_path		 path;
 	long long		 version;	/* -1: none */
 	int			 err;
+	json_t			*detail;	/* owned, or NULL */
 };
 
 struct request {
@@ -133,6 +134,9 @@ int	req_path(struct request *r, const char *key) SD_MUST_CHECK;
 /* Add an audit row for one item of a batch request (path is copied). */
 void	req_audit_item(struct request *r, const struct sd_path *path,
 	    long long version, int err);
+/* The same with the row's detail (consumed: a new reference). */
+void	req_audit_item_detail(struct request *r, const struct sd_path *path,
+	    long long version, int err, json_t *detail);
 
 /* The caller's principal id as a decimal string (static per thread). */
 const char *req_principal_param(const struct request *r);

@@ -380,8 +380,10 @@ run_action(const struct server_ctx *ctx, struct session *s,
 		resp = r.resp;
 	path_free(&r.path);
 	json_decref(r.detail);
-	for (e = 0; e < r.n_extra; e++)
+	for (e = 0; e < r.n_extra; e++) {
 		path_free(&r.extra[e].path);
+		json_decref(r.extra[e].detail);
+	}
 	free(r.extra);
 	free(r.audit_mirror);
 	if (r.audit_res != NULL)

@@ -330,7 +330,11 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_SEALED_AMONG] = { "sealed_among",
 	    "SELECT audit_id FROM audit_seal WHERE audit_id = ANY($1::bigint[])" },
 	[ST_UNSEALED] = { "unsealed",
-	    "SELECT a.id, a.mac FROM audit_log a WHERE a.id > "
+	    "SELECT a.id, (extract(epoch FROM a.at) * 1000000)::bigint, "
+	    "a.principal, a.fingerprint, a.action, a.path, a.version, "
+	    "a.result, a.error_code, a.client_addr, a.client_port, "
+	    "a.session_id, a.request_id, a.value_hash, a.detail::text, a.mac "
+	    "FROM audit_log a WHERE a.id > "
 	    "coalesce((SELECT max(audit_id) FROM audit_seal), 0) - 10000 "
 	    "AND a.mac IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_seal s "
 	    "WHERE s.audit_id = a.id) ORDER BY a.id" },
@@ -454,6 +458,18 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "(SELECT 1 FROM audit_seal s WHERE s.audit_id = a.id)" },
 	[ST_AUDIT_SEALED] = { "audit_sealed",
 	    "SELECT EXISTS (SELECT 1 FROM audit_seal WHERE audit_id = $1)" },
+	[ST_SEAL_AT] = { "seal_at",
+	    "SELECT hash FROM audit_seal WHERE seq = $1" },
+	/* audit.hash: the rows at or below a path whose value hash is $1
+	 * (the partial index audit_log_value_hash, sql/009) */
+	[ST_AUDIT_HASH_ROWS] = { "audit_hash_rows",
+	    "SELECT id, to_char(at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), principal, fingerprint, "
+	    "action, path, version, result, error_code, client_addr, "
+	    "client_port, session_id, request_id FROM audit_log "
+	    "WHERE value_hash = $1 "
+	    "AND path[1:cardinality($2::text[])] = $2::text[] "
+	    "ORDER BY id DESC LIMIT $3" },
 	[ST_REPORT_PRINCIPALS] = { "report_principals",
 	    "SELECT coalesce(principal, fingerprint, '?'), "
 	    "count(*) FILTER (WHERE result = 'ok' AND action IN ('secret.get', 'secret.get_many')), "

@@ -55,7 +55,8 @@ enum stmt {
 	ST_AUDIT_INSERT,	/* 15 columns -> id, mac per row */
 	ST_SEAL_HEAD,		/* -> seq, hash of the last seal */
 	ST_SEAL_INSERT,		/* seqs[], ids[], hashes[] */
-	ST_UNSEALED,		/* -> id, mac of recent rows with no seal */
+	ST_UNSEALED,		/* -> recent rows with no seal, as
+				   ST_AUDIT_ROWS */
 	ST_SEAL_LOCK,		/* transaction lock on the chain */
 	ST_SEALED_AMONG,	/* ids[] -> those already sealed */
 	ST_VERSION_GET,		/* node, version -> deleted, key, nonce, ct */
@@ -76,6 +77,8 @@ enum stmt {
 	ST_AUDIT_SEALS,		/* after seq, limit: seals, their row's MAC */
 	ST_AUDIT_UNSEALED,	/* (none) */
 	ST_AUDIT_SEALED,	/* audit id */
+	ST_SEAL_AT,		/* seq -> hash */
+	ST_AUDIT_HASH_ROWS,	/* value hash, path prefix, limit */
 	ST_REPORT_PRINCIPALS,	/* since */
 	ST_REPORT_PATHS,	/* since */
 	ST_REPORT_DAYS,		/* since */

@@ -2,7 +2,8 @@
 # t_60_audit.sh - the audit trail fails closed and is append-only: with the
 # runtime role unable to insert audit rows no value leaves the daemon and
 # no change lands; the runtime role cannot update or delete rows, and a
-# trigger stops even the owner.
+# trigger stops even the owner.  get_many's denied paths share one row and
+# a per-principal budget.
 . "$(dirname "$0")/lib.sh"
 test_init
 
@@ -219,5 +220,43 @@ for i in 3 4 5 6; do
 	expect_out_exact "v1-$i"
 done
 expect_eq "$(sql "SELECT max(current_version) FROM node WHERE name = 'same'")" 4 "no new version"
+
+describe "get_many by list: 1 000 forbidden paths write one denial row (the count and the first paths)"
+kf=$(new_key a60-flood) || die "ssh-keygen"
+expect_exit 0 secret principal create a60-flood --key "$kf.pub" || die "create a60-flood"
+expect_exit 0 run_in "kept" secret put audit/flood/p0
+python3 -c 'import json; print(json.dumps({"id": 1, "action": "secret.get_many", "paths": [["audit", "flood", "p%d" % i] for i in range(1000)]}))' >"$T/flood"
+run_in_file "$T/flood" plain_ssh "$kf" json
+expect_rc 0
+expect_eq "$(jq -r '[.results[] | select(.error.code == "permission_denied")] | length' <"$OUT_FILE")" 1000 "each path answered permission_denied"
+frows() { sql "SELECT count(*) FROM audit_log WHERE principal = 'a60-flood' AND action = 'secret.get_many' AND $1"; }
+expect_eq "$(frows "true")" 2 "two rows: the request's and its denials'"
+expect_eq "$(frows "result = 'denied'")" 1 "one denial row"
+expect_eq "$(sql "SELECT error_code || ' ' || array_to_string(path, '/') || ' ' || (detail->>'denied') || ' ' || (detail->'paths')::text FROM audit_log WHERE principal = 'a60-flood' AND result = 'denied'")" \
+	'permission_denied audit/flood/p0 1000 [["audit","flood","p0"],["audit","flood","p1"],["audit","flood","p2"],["audit","flood","p3"],["audit","flood","p4"]]' \
+	"the row: the first path, the count, the first five paths"
+expect_eq "$(frows "result = 'ok'")" 1 "and the request's row"
+
+describe "get_many: denials count toward a per-principal budget; past it, rate_limited"
+run_in '{"id":2,"action":"secret.get_many","paths":[["audit","flood","p1"]]}'$'\n' plain_ssh "$kf" json
+expect_rc 0
+expect_eq "$(jq -r '"\(.ok) \(.error.code)"' <"$OUT_FILE")" "false rate_limited" "the next get_many is refused"
+expect_contains "$(jq -r .error.message <"$OUT_FILE")" "too many denied paths" "and says why"
+expect_eq "$(frows "result = 'error' AND error_code = 'rate_limited'")" 1 "the refusal is audited, one row"
+run_in '{"id":3,"action":"secret.get_many","prefix":["audit","flood"]}'$'\n' plain_ssh "$kf" json
+expect_eq "$(jq -r .error.code <"$OUT_FILE")" rate_limited "by prefix as well"
+run plain_ssh "$W/admin" get audit/flood/p0
+expect_eq "$RC $OUT" "0 kept" "other principals are not limited"
+
+describe "get_many: past the budget within one list, the rest is not read (rate_limited each), counted in the same row"
+kg=$(new_key a60-flood2) || die "ssh-keygen"
+expect_exit 0 secret principal create a60-flood2 --key "$kg.pub" || die "create a60-flood2"
+python3 -c 'import json; print(json.dumps({"id": 1, "action": "secret.get_many", "paths": [["audit", "flood", "q%d" % i] for i in range(1500)]}))' >"$T/flood2"
+run_in_file "$T/flood2" plain_ssh "$kg" json
+expect_rc 0
+expect_eq "$(jq -r '[.results[].error.code] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' <"$OUT_FILE")" "permission_denied=1000 rate_limited=500" "1000 denied, then 500 not checked"
+expect_eq "$(jq -r '.results[1000].path | join("/")' <"$OUT_FILE")" "audit/flood/q1000" "in order"
+expect_eq "$(sql "SELECT count(*) || ' ' || string_agg((detail->>'denied') || '/' || (detail->>'unchecked'), ',') FROM audit_log WHERE principal = 'a60-flood2' AND result = 'denied'")" "1 1000/500" "one row: 1000 denied, 500 unchecked"
+expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE principal = 'a60-flood2'")" 2 "and the request's row: two in all"
 
 done_testing

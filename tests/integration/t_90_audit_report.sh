@@ -2,7 +2,8 @@
 # t_90_audit_report.sh - the auditor's commands of the client, against a
 # known history (principals rpt-*, paths under report/): `audit query`
 # filters and pagination return exactly the expected rows, field by field,
-# also as NDJSON; `audit hash` finds the writes of a value; `audit report`
+# also as NDJSON; `audit hash` finds the writes of a value (rows, never a
+# hash; audited, rate-limited); `audit report`
 # in text, CSV, JSON and HTML carries the known counts (the HTML page is
 # self-contained, escapes server strings and, when Chromium is installed,
 # renders its charts); `audit verify` is intact, and names the row when
@@ -134,28 +135,49 @@ expect_fail 1 bad_request secret audit query --since yesterday
 expect_fail 4 permission_denied as rpt-eve audit query
 expect_out ""
 
-describe "audit hash: the keyed hash of a value, and the writes that stored it"
+describe "audit hash: the rows that recorded a candidate value; never a hash"
 expect_exit 0 secret --json audit query --path report/app/db --action secret.put
 h1=$(jq -r 'select(.version == 1) | .value_hash' <"$OUT_FILE")
 h2=$(jq -r 'select(.version == 2) | .value_hash' <"$OUT_FILE")
+id2=$(jq -r 'select(.version == 2) | .id' <"$OUT_FILE")
 expect_match "$h2" '^[0-9a-f]{64}$' "puts carry a value hash"
 expect_ne "$h1" "$h2" "different values, different hashes"
 expect_exit 0 run_in "v2" secret audit hash report/app/db
-expect_eq "$(head -n 1 "$OUT_FILE")" "$h2" "hash of v2 = value_hash of the put of version 2"
-expect_eq "$(sed -n 2p "$OUT_FILE" | tr -s ' ')" "ID TIME PRINCIPAL ACTION PATH VERSION RESULT CODE CLIENT" "then the rows"
-expect_eq "$(tail -n +3 "$OUT_FILE" | awk '{ print $3, $4, $5, $6, $7 }')" "admin secret.put report/app/db 2 ok" "the write of v2"
+expect_eq "$(head -n 1 "$OUT_FILE" | tr -s ' ')" "ID TIME PRINCIPAL ACTION PATH VERSION RESULT CODE CLIENT" "the rows, as audit query prints them"
+expect_eq "$(tail -n +2 "$OUT_FILE" | awk '{ print $1, $3, $4, $5, $6, $7 }')" "$id2 admin secret.put report/app/db 2 ok" "the write of v2"
+expect_lacks "$(cat "$OUT_FILE" "$ERR_FILE")" "$h2" "no hash printed"
 expect_exit 0 run_in "v1" secret audit hash report
-expect_eq "$(head -n 1 "$OUT_FILE")" "$h1" "hash of v1"
-expect_eq "$(tail -n +3 "$OUT_FILE" | awk '{ print $5, $6 }' | paste -sd,)" "report/other/x 1,report/app/db 1" "v1 was written twice under report"
+expect_eq "$(tail -n +2 "$OUT_FILE" | awk '{ print $5, $6 }' | paste -sd,)" "report/other/x 1,report/app/db 1" "v1 was written twice under report"
 expect_exit 0 run_in "never stored" secret audit hash report
-expect_eq "$(wc -l <"$OUT_FILE")" 1 "no write of an unknown value"
+expect_out ""
+expect_err ""
 expect_exit 0 run_in "v2" secret --json audit hash report/app
-expect_json '.value_hash' "$h2
-$h2"
-expect_json '.version' "null
-2"
+expect_json '.version' "2"
+expect_json '.id' "$id2"
 expect_lacks "$(cat "$OUT_FILE" "$ERR_FILE")" '"v2"' "the value is not printed"
 expect_fail 4 permission_denied run_in "v2" as rpt-eve audit hash report/app/db
+
+describe "audit hash over the protocol: rows, no value_hash; path required; each call audited without the candidate"
+run_in '{"id":1,"action":"audit.hash","path":["report"],"value":"v1"}'$'\n''{"id":2,"action":"audit.hash","value":"v1"}'$'\n' plain_ssh "$W/admin" json
+expect_rc 0
+expect_eq "$(head -n 1 "$OUT_FILE" | jq -r '"\(.ok) \(has("value_hash")) \(.rows | length) \(.truncated)"')" "true false 2 false" "two rows, no hash"
+expect_lacks "$(cat "$OUT_FILE")" "$h1" "the hash of the candidate is nowhere in the answer"
+expect_eq "$(tail -n 1 "$OUT_FILE" | jq -r .error.code)" bad_request "no path: bad_request"
+expect_eq "$(sql "SELECT result || ' ' || array_to_string(path, '/') || ' ' || detail::text || ' ' || (value_hash IS NULL) FROM audit_log WHERE action = 'audit.hash' AND request_id = '1' ORDER BY id DESC LIMIT 1")" "ok report {\"matches\":2} true" "audited: path and matches, no hash"
+run_in '{"id":"m","action":"audit.hash","path":["report"],"value":"candidate-marker-90"}'$'\n' plain_ssh "$W/admin" json
+expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE action = 'audit.hash' AND (value_hash IS NOT NULL OR coalesce(detail::text, '') LIKE '%candidate-marker%')")" 0 "no audit.hash row holds a candidate or its hash"
+
+describe "audit hash: at most 30 calls per principal in 10 minutes, then rate_limited"
+expect_exit 0 secret group create rpt-auditors
+expect_exit 0 secret acl set --global rpt-auditors audit
+mk rpt-aud rpt-auditors
+for i in $(seq 31); do printf '{"id":%d,"action":"audit.hash","path":["report"],"value":"guess-%d"}\n' "$i" "$i"; done >"$T/guesses"
+run_in_file "$T/guesses" plain_ssh "$K_rpt_aud" json
+expect_rc 0
+expect_eq "$(head -n 30 "$OUT_FILE" | jq -r .ok | sort | uniq -c | tr -s ' ')" " 30 true" "30 answered"
+expect_eq "$(tail -n 1 "$OUT_FILE" | jq -r .error.code)" rate_limited "the 31st refused"
+expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE action = 'audit.hash' AND principal = 'rpt-aud'")" 31 "every call audited"
+expect_fail 1 rate_limited run_in "v1" as rpt-aud audit hash report
 
 # The counts the reports must show (admin's own rows vary with other files).
 #                reads writes denied errors
@@ -263,7 +285,16 @@ fi
 
 describe "audit verify: intact"
 expect_exit 0 secret audit verify
-expect_match "${OUT%$'\n'}" '^intact: [0-9]+ rows, [0-9]+ sealed, head [0-9a-f]{64}$' "one line"
+expect_match "${OUT%$'\n'}" '^intact: [0-9]+ rows, [0-9]+ sealed, head [0-9]+:[0-9a-f]{64}$' "one line"
+HEAD=${OUT##* }
+HEAD=${HEAD%$'\n'}
+expect_exit 0 secret audit verify --head "$HEAD"
+expect_eq "$(sed -n 2p "$OUT_FILE")" "extends head $HEAD" "--head: extended"
+expect_fail 1 tampered secret audit verify --head "${HEAD%%:*}:$(printf 'ab%.0s' $(seq 32))"
+expect_err_contains "audit trail truncated: it no longer extends head ${HEAD%%:*}:abab"
+expect_fail 2 usage secret audit verify --head 12
+expect_fail 2 usage secret audit verify --acknowledge x
+expect_fail 5 not_found secret audit verify --acknowledge 1
 expect_exit 0 secret --json audit verify
 expect_json .intact true
 expect_fail 4 permission_denied as rpt-eve audit verify
