@@ -13,7 +13,8 @@ key_remove), acl.set on nodes and global, enrol.token_create and enrol
 (ok or the error code) and the permissions everyone then holds.  After
 every action it checks, from the daemon's own answers:
 
-  - each key's whoami (principal, global permissions) and, from acl.who
+  - each key's whoami (principal, global permissions; only the bound
+    keys after actions that cannot bind one) and, from acl.who
     at every node of the tree, each principal's node permissions there,
     agree with the model;
   - the monotone rule: no key and no principal name gained a permission
@@ -247,8 +248,10 @@ class Run:
             m.owner[k] = p
 
     # ----------------------------------------------------------- checks
-    def observe(self):
-        """What the daemon says: per key (global, node) and per name."""
+    def observe(self, all_keys=True):
+        """What the daemon says: per key (global, node) and per name.
+        Without all_keys, only the keys the model says are bound are
+        asked: only principal.* and enrol bind a key."""
         # acl.who at a leaf names the grant (its path) behind each
         # permission, on the leaf and every node above it: what a
         # principal holds at a node is what the grants at or above it give
@@ -265,6 +268,9 @@ class Run:
         by_key = {}
         glob = {}
         for k in self.keys:
+            if not all_keys and k not in self.m.owner:
+                by_key[k] = (0, {path: 0 for path in self.paths})
+                continue
             r = self.call(k, {"action": "whoami"})
             if not r.get("ok"):
                 raise Fail("whoami of key %d: %r" % (k, r))
@@ -279,9 +285,9 @@ class Run:
                              for path in self.paths})
         return by_key, who, glob
 
-    def check(self):
+    def check(self, all_keys=True):
         m = self.m
-        by_key, who, glob = self.observe()
+        by_key, who, glob = self.observe(all_keys)
         exp_key, exp_name = m.snapshot(self.keys)
         for k in self.keys:
             if by_key[k] != exp_key[k]:
@@ -649,10 +655,11 @@ class Run:
                     apply(resp)
                 else:
                     apply()
-            if req["action"].startswith("principal.") or \
-                    req["action"] == "enrol":
+            binds = req["action"].startswith("principal.") or \
+                req["action"] == "enrol"
+            if binds:
                 self.drop_conns()
-            after_key = self.check()
+            after_key = self.check(binds)
             self.monotone(before_key, before_name, after_key, caller)
             done += 1
             if done % 50 == 0:
