@@ -1,15 +1,17 @@
 /*
  * act_acl.c - acl.get and acl.set, on nodes and on the global grants.
  *
- * Node grants need manage at or above the node.  Global grants can only
+ * Node grants need manage at or above the node, and only permissions
+ * the caller holds there can be newly granted.  Global grants can only
  * be changed in the permissions the caller holds itself, so no one can
- * grant themselves (or anyone) more than they have.
+ * grant themselves (or anyone) more than they have (delegate.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "acl.h"
 #include "actions.h"
+#include "delegate.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -92,39 +94,44 @@ act_acl_get(struct request *r)
 	return 0;
 }
 
+/*
+ * The group's id (0: no such group) and its grant: at node (0: the node
+ * does not exist) or, with global, its global grant.
+ */
 static int
-set_global(struct request *r, const char *gid, int want)
+old_grant(struct request *r, int global, long long node, const char *group,
+    long long *gid, int *old)
 {
-	const char *v[2] = { gid, NULL };
-	char pbuf[16];
+	char nbuf[24];
+	const char *v[2] = { nbuf, group };
 	PGresult *res;
-	int e, held, old = 0;
+	int e;
 
-	if ((e = req_global_perms(r, &held)) != 0)
+	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	e = global ? db_exec(r->db, ST_GLOBAL_GRANT_OLD, 1, v + 1, NULL, NULL,
+	    &res) : db_exec(r->db, ST_GRANT_OLD, 2, v, NULL, NULL, &res);
+	if (e != 0)
 		return e;
-	if ((e = db_exec(r->db, ST_GLOBAL_GRANT_GET, 1, v, NULL, NULL,
-	    &res)) != 0)
-		return e;
-	if (PQntuples(res) == 1)
-		old = atoi(PQgetvalue(res, 0, 0));
+	*gid = PQgetisnull(res, 0, 0) ? 0 :
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*old = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
-	if (held == 0 || ((old ^ want) & ~held) != 0)
-		return req_fail(r, SD_EPERM, "only global permissions the "
-		    "caller holds can be granted or removed");
-	if (want == 0)
-		return db_run(r->db, ST_GLOBAL_GRANT_DELETE, 1, v);
-	snprintf(pbuf, sizeof(pbuf), "%d", want);
-	v[1] = pbuf;
-	return db_run(r->db, ST_GLOBAL_GRANT_SET, 2, v);
+	return 0;
 }
 
+/*
+ * Permission before existence: the caller's right to change this grant
+ * (manage at the node, or some global permission) and the delegation
+ * rule (delegate.h) are checked before the group is looked up, so that
+ * a caller without them gets permission_denied whether it exists or not.
+ */
 int
 act_acl_set(struct request *r)
 {
 	const char *group, *v[3];
 	char gbuf[24], pbuf[16], *path;
-	long long gid, node;
-	int e, global, want, perms;
+	long long gid, node = 0;
+	int e, global, want, held, old;
 	PGresult *res;
 
 	if ((e = want_global(r, &global)) != 0)
@@ -138,18 +145,31 @@ act_acl_set(struct request *r)
 	json_object_set_new(r->detail, "permissions",
 	    acl_perms_to_json(want, global));
 	json_object_set_new(r->detail, "global", json_boolean(global));
-	if (!global) {
-		if ((e = req_node_perms(r, &perms, &node)) != 0)
+	if (global) {
+		/* old = want: only "holds some global permission" yet */
+		if ((e = req_global_perms(r, &held)) != 0 ||
+		    (e = delegate_global_grant(r, held, want, want)) != 0)
 			return e;
-		if (!acl_allows(perms, PERM_MANAGE))
+	} else {
+		if ((e = req_node_perms(r, &held, &node)) != 0)
+			return e;
+		if (!acl_allows(held, PERM_MANAGE))
 			return req_fail(r, SD_EPERM, "no manage access at this "
 			    "path");
 	}
-	if ((e = group_id(r, group, &gid)) != 0)
+	if ((e = old_grant(r, global, node, group, &gid, &old)) != 0 ||
+	    (e = global ? delegate_global_grant(r, held, old, want) :
+	    delegate_node_grant(r, held, old, want, group)) != 0)
 		return e;
+	if (gid == 0)
+		return req_fail(r, SD_ENOTFOUND, "no such group");
 	snprintf(gbuf, sizeof(gbuf), "%lld", gid);
+	v[0] = gbuf;
+	snprintf(pbuf, sizeof(pbuf), "%d", want);
+	v[1] = pbuf;
 	if (global)
-		return set_global(r, gbuf, want);
+		return db_run(r->db, want ? ST_GLOBAL_GRANT_SET :
+		    ST_GLOBAL_GRANT_DELETE, want ? 2 : 1, v);
 
 	path = store_path_param(&r->path);
 	v[0] = path;
@@ -159,7 +179,6 @@ act_acl_set(struct request *r)
 		return e;
 	v[0] = PQgetvalue(res, 0, 0);
 	v[1] = gbuf;
-	snprintf(pbuf, sizeof(pbuf), "%d", want);
 	v[2] = pbuf;
 	e = db_run(r->db, want ? ST_GRANT_SET : ST_GRANT_DELETE, want ? 3 : 2,
 	    v);

@@ -109,6 +109,43 @@ principal_id(struct request *r, const char *name, long long *id)
 }
 
 int
+req_group_ids(struct request *r, const json_t *groups, char **ids,
+    int *missing)
+{
+	struct pg_array names;
+	const char *v[1], *s;
+	json_t *g, *seen;
+	PGresult *res;
+	size_t i;
+	int e;
+
+	if (groups != NULL && !json_is_array(groups))
+		return req_fail(r, SD_EBADREQ, "groups must be an array");
+	seen = json_object();
+	pg_array_init(&names);
+	json_array_foreach(groups, i, g) {
+		if ((s = json_string_value(g)) == NULL || !name_valid(s)) {
+			json_decref(seen);
+			pg_array_free(&names);
+			return req_fail(r, SD_EBADREQ, "invalid group name");
+		}
+		if (json_object_get(seen, s) == NULL)
+			pg_array_text(&names, s);
+		json_object_set_new(seen, s, json_true());
+	}
+	json_decref(seen);
+	v[0] = pg_array_str(&names);
+	e = db_exec(r->db, ST_GROUP_IDS, 1, v, NULL, NULL, &res);
+	if (e == 0) {
+		*ids = xstrdup(PQgetvalue(res, 0, 0));
+		*missing = names.n - atoi(PQgetvalue(res, 0, 1));
+		PQclear(res);
+	}
+	pg_array_free(&names);
+	return e;
+}
+
+int
 req_lock_node(struct request *r, long long node, int *current, int *live)
 {
 	char nbuf[24];

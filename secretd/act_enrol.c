@@ -7,7 +7,9 @@
  * session: the key sshd verified becomes the new principal's key.  Every
  * reason a token is refused gets the same answer, and failed attempts
  * are rate limited per client address.  Tokens are never logged or
- * audited (rows carry the token id).
+ * audited (rows carry the token id).  A token carries its creator's
+ * authority (the delegation rule, delegate.h): checked when it is made
+ * and again, against what the creator holds then, at each use.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -21,6 +23,7 @@
 
 #include "acl.h"
 #include "actions.h"
+#include "delegate.h"
 #include "log.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -193,8 +196,9 @@ act_enrol_token_create(struct request *r)
 	char token[sizeof(TOKEN_PREFIX) + sodium_base64_ENCODED_LEN(TOKEN_BYTES,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	char usesbuf[16], ttlbuf[16], *groups = NULL, *cidrs = NULL;
+	char *ids = NULL;
 	const char *pattern = "*", *v[8];
-	int lens[8] = { 0 }, fmts[8] = { 0 }, e, rekey = 0;
+	int lens[8] = { 0 }, fmts[8] = { 0 }, e, rekey = 0, missing = 0;
 	long long ttl = 0, uses = 1;
 	size_t ngroups = 0;
 	PGresult *res = NULL;
@@ -210,10 +214,22 @@ act_enrol_token_create(struct request *r)
 	if (*pattern == '\0' || strlen(pattern) > 64)
 		return req_fail(r, SD_EBADREQ, "name_pattern must be 1 to 64 "
 		    "characters");
+	if ((e = delegate_token_create(r, rekey, pattern)) != 0)
+		return e;
 	if ((e = groups_param(r, json_object_get(r->req, "groups"), &groups,
 	    &ngroups)) != 0 ||
 	    (e = cidrs_param(r, json_object_get(r->req, "cidrs"), &cidrs)) != 0)
 		goto out;
+	/* the token carries its creator's authority: the creator must hold
+	 * everything its groups hold (checked again at each use) */
+	if ((e = req_group_ids(r, json_object_get(r->req, "groups"), &ids,
+	    &missing)) != 0 ||
+	    (e = delegate_groups(r, ids)) != 0)
+		goto out;
+	if (missing > 0) {
+		e = req_fail(r, SD_ENOTFOUND, "no such group");
+		goto out;
+	}
 
 	randombytes_buf(raw, sizeof(raw));
 	memcpy(token, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
@@ -258,6 +274,7 @@ out:
 	PQclear(res);
 	free(groups);
 	free(cidrs);
+	free(ids);
 	return e;
 }
 
@@ -397,6 +414,8 @@ bind_key(struct request *r, const char *name, int allow_rekey,
 			return req_fail(r, SD_EEXISTS, "principal exists and "
 			    "the token does not allow rekeying");
 		snprintf(pid, sizeof(pid), "%lld", id);
+		if ((e = delegate_rekey_target(r, pid, name, group_ids)) != 0)
+			return e;
 		v[0] = pid;
 		if ((e = db_run(r->db, ST_PRINCIPAL_KEYS_DELETE, 1, v)) != 0)
 			return e;
@@ -471,8 +490,11 @@ act_enrol(struct request *r)
 		PQclear(res);
 		return refused(r);
 	}
-	e = bind_key(r, name, strcmp(PQgetvalue(res, 0, 4), "t") == 0,
-	    PQgetvalue(res, 0, 3), &rekeyed);
+	/* a valid token: what it gives, its creator must hold now */
+	e = delegate_token_use(r, PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 3));
+	if (e == 0)
+		e = bind_key(r, name, strcmp(PQgetvalue(res, 0, 4), "t") == 0,
+		    PQgetvalue(res, 0, 3), &rekeyed);
 	if (e == 0) {
 		v[0] = PQgetvalue(res, 0, 0);
 		e = db_run(r->db, ST_TOKEN_USE, 1, v);

@@ -1,11 +1,14 @@
 /*
  * act_group.c - group.create, delete, list, member_add, member_remove,
- * member_list.  All need group_manage (checked by the dispatch table).
+ * member_list.  All need group_manage (checked by the dispatch table);
+ * member_add also the delegation rule (delegate.h): the caller must hold
+ * everything the group holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "actions.h"
+#include "delegate.h"
 #include "store.h"
 
 static int
@@ -69,17 +72,26 @@ act_group_list(struct request *r)
 	return 0;
 }
 
-/* Resolve "group" and "member" into ids, as text parameters. */
+/*
+ * Resolve "group" and "member" into ids, as text parameters.  To add,
+ * the delegation rule is checked on the group before the member is
+ * looked up: a caller that may not add to the group learns nothing of
+ * the member's existence.
+ */
 static int
-member_ids(struct request *r, char gbuf[24], char pbuf[24])
+member_ids(struct request *r, char gbuf[24], char pbuf[24], int adding)
 {
 	const char *group, *member;
+	char ids[32];
 	long long gid, pid;
 	int e;
 
 	if ((e = req_name(r, "group", &group)) != 0 ||
 	    (e = req_name(r, "member", &member)) != 0 ||
-	    (e = group_id(r, group, &gid)) != 0 ||
+	    (e = group_id(r, group, &gid)) != 0)
+		return e;
+	snprintf(ids, sizeof(ids), "{%lld}", gid);
+	if ((adding && (e = delegate_groups(r, ids)) != 0) ||
 	    (e = principal_id(r, member, &pid)) != 0)
 		return e;
 	snprintf(gbuf, 24, "%lld", gid);
@@ -94,7 +106,7 @@ act_group_member_add(struct request *r)
 	const char *v[2] = { pbuf, gbuf };
 	int e;
 
-	if ((e = member_ids(r, gbuf, pbuf)) != 0)
+	if ((e = member_ids(r, gbuf, pbuf, 1)) != 0)
 		return e;
 	if ((e = db_run(r->db, ST_MEMBER_ADD, 2, v)) == SD_EEXISTS)
 		return req_fail(r, e, "already a member");
@@ -109,7 +121,7 @@ act_group_member_remove(struct request *r)
 	PGresult *res;
 	int e;
 
-	if ((e = member_ids(r, gbuf, pbuf)) != 0)
+	if ((e = member_ids(r, gbuf, pbuf, 0)) != 0)
 		return e;
 	if ((e = db_exec(r->db, ST_MEMBER_REMOVE, 2, v, NULL, NULL, &res)) != 0)
 		return e;

@@ -1,7 +1,9 @@
 /*
  * act_principal.c - principal.create, delete, list, show, key_add,
  * key_remove.  All need principal_manage (dispatch table); adding the
- * new principal to groups at creation also needs group_manage.
+ * new principal to groups at creation also needs group_manage.  Creating
+ * with groups and adding a key also follow the delegation rule
+ * (delegate.h).
  * A key belongs to at most one principal: its fingerprint is unique.
  */
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "acl.h"
 #include "actions.h"
+#include "delegate.h"
 #include "proto.h"
 #include "sshkey.h"
 #include "store.h"
@@ -44,16 +47,19 @@ add_key(struct request *r, const char *pid, const struct sshkey_pub *k)
 	return e;
 }
 
+/*
+ * The groups a new principal joins: adding to groups needs group_manage
+ * too, and the delegation rule (the caller holds everything they hold),
+ * checked before whether each group exists.  *ids: NULL for none.
+ */
 static int
-add_groups(struct request *r, const char *pid, const json_t *groups)
+check_groups(struct request *r, const json_t *groups, char **ids)
 {
-	char gbuf[24];
-	const char *v[2] = { pid, gbuf }, *name;
-	long long gid;
-	size_t i;
-	json_t *g;
-	int e, held;
+	int e, held, missing = 0;
 
+	*ids = NULL;
+	if (groups == NULL)
+		return 0;
 	if (!json_is_array(groups))
 		return req_fail(r, SD_EBADREQ, "groups must be an array");
 	if (json_array_size(groups) == 0)
@@ -63,16 +69,11 @@ add_groups(struct request *r, const char *pid, const json_t *groups)
 	if (!acl_allows(held, GPERM_GROUP_MANAGE))
 		return req_fail(r, SD_EPERM, "adding to groups needs "
 		    "group_manage");
-	json_array_foreach(groups, i, g) {
-		if ((name = json_string_value(g)) == NULL || !name_valid(name))
-			return req_fail(r, SD_EBADREQ, "invalid group name");
-		if ((e = group_id(r, name, &gid)) != 0)
-			return e;
-		snprintf(gbuf, sizeof(gbuf), "%lld", gid);
-		if ((e = db_run(r->db, ST_MEMBER_ADD, 2, v)) != 0 &&
-		    e != SD_EEXISTS)
-			return e;
-	}
+	if ((e = req_group_ids(r, groups, ids, &missing)) != 0 ||
+	    (e = delegate_groups(r, *ids)) != 0)
+		return e;
+	if (missing > 0)
+		return req_fail(r, SD_ENOTFOUND, "no such group");
 	json_object_set(r->detail, "groups", (json_t *)groups);
 	return 0;
 }
@@ -82,13 +83,14 @@ act_principal_create(struct request *r)
 {
 	struct sshkey_pub k = { 0 };
 	const json_t *groups = json_object_get(r->req, "groups");
-	const char *name, *v[1];
-	char pid[24];
+	const char *name, *v[2];
+	char pid[24], *ids = NULL;
 	PGresult *res;
 	int e;
 
 	if ((e = req_name(r, "principal", &name)) != 0 ||
-	    (e = req_key(r, &k)) != 0)
+	    (e = req_key(r, &k)) != 0 ||
+	    (e = check_groups(r, groups, &ids)) != 0)
 		goto out;
 	v[0] = name;
 	if ((e = db_exec(r->db, ST_PRINCIPAL_CREATE, 1, v, NULL, NULL,
@@ -101,9 +103,13 @@ act_principal_create(struct request *r)
 	PQclear(res);
 	if ((e = add_key(r, pid, &k)) != 0)
 		goto out;
-	if (groups != NULL)
-		e = add_groups(r, pid, groups);
+	if (ids != NULL) {
+		v[0] = pid;
+		v[1] = ids;
+		e = db_run(r->db, ST_MEMBER_ADD_IDS, 2, v);
+	}
 out:
+	free(ids);
 	sshkey_pub_free(&k);
 	return e;
 }
@@ -216,6 +222,10 @@ act_principal_key_add(struct request *r)
 	    (e = principal_id(r, name, &id)) != 0)
 		goto out;
 	snprintf(pid, sizeof(pid), "%lld", id);
+	/* the key's holder could act as the principal: the caller must
+	 * hold all it holds (delegate.h) */
+	if ((e = delegate_principal(r, pid, name)) != 0)
+		goto out;
 	e = add_key(r, pid, &k);
 out:
 	sshkey_pub_free(&k);

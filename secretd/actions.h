@@ -76,6 +76,11 @@ int	group_id(struct request *r, const char *name, long long *id)
 	    SD_MUST_CHECK;
 int	principal_id(struct request *r, const char *name, long long *id)
 	    SD_MUST_CHECK;
+/* The groups named in a JSON array (NULL: none) as a bigint[] literal
+ * of the ids of those that exist (*ids, caller frees) and how many
+ * distinct names name no group (*missing); SD_EBADREQ for a bad array. */
+int	req_group_ids(struct request *r, const json_t *groups, char **ids,
+	    int *missing) SD_MUST_CHECK;
 /* Lock a node row (writers to one secret queue up) and read its current
  * version and whether that version is a live value. */
 int	req_lock_node(struct request *r, long long node, int *current,

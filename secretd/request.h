@@ -63,7 +63,7 @@ struct request {
 	const json_t		*req;
 	json_t			*resp;		/* handler adds its fields */
 	const char		*why;		/* error message, static */
-	char			 whybuf[192];	/* or formatted here */
+	char			 whybuf[384];	/* or formatted here */
 
 	/* for the audit row */
 	struct sd_path		 path;

@@ -253,8 +253,6 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "DO UPDATE SET perms = EXCLUDED.perms" },
 	[ST_GRANT_DELETE] = { "grant_delete",
 	    "DELETE FROM node_grant WHERE node_id = $1 AND group_id = $2" },
-	[ST_GLOBAL_GRANT_GET] = { "global_grant_get",
-	    "SELECT perms FROM global_grant WHERE group_id = $1" },
 	[ST_GLOBAL_GRANT_SET] = { "global_grant_set",
 	    "INSERT INTO global_grant (group_id, perms) VALUES ($1, $2) "
 	    "ON CONFLICT (group_id) DO UPDATE SET perms = EXCLUDED.perms" },
@@ -415,17 +413,76 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "WHERE id = $1 RETURNING id" },
 	[ST_TOKEN_FIND] = { "token_find",
 	    "SELECT id, token_hash, name_pattern, group_ids, allow_rekey, cidrs, "
-	    "(revoked_at IS NULL AND expires_at > now() AND uses_left > 0) "
+	    "(revoked_at IS NULL AND expires_at > now() AND uses_left > 0), "
+	    "created_by "
 	    "FROM enrol_token WHERE token_hash = $1 FOR UPDATE" },
 	[ST_TOKEN_USE] = { "token_use",
 	    "UPDATE enrol_token SET uses_left = uses_left - 1, uses = uses + 1 "
 	    "WHERE id = $1" },
 	[ST_PRINCIPAL_KEYS_DELETE] = { "principal_keys_delete",
 	    "DELETE FROM principal_key WHERE principal_id = $1" },
+	/* a token's groups that were deleted since are skipped: their ids
+	 * are never reused (a group made again has a new one) */
 	[ST_MEMBER_ADD_IDS] = { "member_add_ids",
 	    "INSERT INTO group_member (principal_id, group_id) "
-	    "SELECT $1, g FROM unnest($2::bigint[]) g "
+	    "SELECT $1, g.id FROM grp g WHERE g.id = ANY($2::bigint[]) "
 	    "ON CONFLICT DO NOTHING" },
+	[ST_GROUP_IDS] = { "group_ids",
+	    "SELECT coalesce(array_agg(id ORDER BY id), '{}'), count(*) "
+	    "FROM grp WHERE name = ANY($1::text[])" },
+	/*
+	 * The delegation rule (delegate.c): what the groups $2 (and those
+	 * of principal $3, when not NULL) hold that caller $1 does not.
+	 * Global: each group's global grant less the caller's.  Node: for
+	 * each node grant of those groups, the walk "up" climbs from its
+	 * node to the root by parent_id (one index lookup a level), and
+	 * the caller's grants on that chain are what it holds there.  A
+	 * row per group and grant node with something missing, at most
+	 * one returned: global first.  "names" of the root row is the
+	 * grant's path.
+	 */
+	[ST_DELEG_MISSING] = { "deleg_missing",
+	    "WITH RECURSIVE gs AS MATERIALIZED ("
+	    "SELECT unnest($2::bigint[]) AS id UNION "
+	    "SELECT group_id FROM group_member WHERE principal_id = $3::bigint), "
+	    "mine AS MATERIALIZED (SELECT group_id FROM group_member "
+	    "WHERE principal_id = $1::bigint), "
+	    "glob AS (SELECT gg.group_id, gg.perms & ~(SELECT "
+	    "coalesce(bit_or(c.perms), 0) FROM global_grant c "
+	    "WHERE c.group_id IN (SELECT group_id FROM mine)) AS miss "
+	    "FROM global_grant gg WHERE gg.group_id IN (SELECT id FROM gs)), "
+	    "up(group_id, start, perms, id, names) AS ("
+	    "SELECT ng.group_id, ng.node_id, ng.perms, ng.node_id, "
+	    "'{}'::text[] FROM node_grant ng "
+	    "WHERE ng.group_id IN (SELECT id FROM gs) UNION ALL "
+	    "SELECT up.group_id, up.start, up.perms, n.parent_id, "
+	    "ARRAY[n.name] || up.names FROM up JOIN node n ON n.id = up.id "
+	    "WHERE n.parent_id IS NOT NULL), "
+	    "lack AS (SELECT up.group_id, up.start, "
+	    "up.perms & ~coalesce(bit_or(cg.perms), 0) AS miss FROM up "
+	    "LEFT JOIN node_grant cg ON cg.node_id = up.id "
+	    "AND cg.group_id IN (SELECT group_id FROM mine) "
+	    "GROUP BY up.group_id, up.start, up.perms) "
+	    "SELECT g.name, NULL::text[], glob.miss FROM glob "
+	    "JOIN grp g ON g.id = glob.group_id WHERE glob.miss <> 0 "
+	    "UNION ALL SELECT g.name, p.names, lack.miss FROM lack "
+	    "JOIN up p ON p.group_id = lack.group_id "
+	    "AND p.start = lack.start AND p.id = 1 "
+	    "JOIN grp g ON g.id = lack.group_id WHERE lack.miss <> 0 "
+	    "ORDER BY 2 NULLS FIRST, 1 LIMIT 1" },
+	[ST_DELEG_REKEY] = { "deleg_rekey",
+	    "SELECT sd_global_perms($1::bigint), (SELECT g.name "
+	    "FROM group_member m JOIN grp g ON g.id = m.group_id "
+	    "WHERE m.principal_id = $1::bigint "
+	    "AND NOT m.group_id = ANY($2::bigint[]) ORDER BY g.name LIMIT 1)" },
+	[ST_GRANT_OLD] = { "grant_old",
+	    "SELECT g.id, coalesce((SELECT ng.perms FROM node_grant ng "
+	    "WHERE ng.node_id = $1::bigint AND ng.group_id = g.id), 0) "
+	    "FROM (SELECT 1) one LEFT JOIN grp g ON g.name = $2" },
+	[ST_GLOBAL_GRANT_OLD] = { "global_grant_old",
+	    "SELECT g.id, coalesce((SELECT gg.perms FROM global_grant gg "
+	    "WHERE gg.group_id = g.id), 0) "
+	    "FROM (SELECT 1) one LEFT JOIN grp g ON g.name = $1" },
 	[ST_AUDIT_QUERY] = { "audit_query",
 	    "SELECT id, to_char(at AT TIME ZONE 'UTC', "
 	    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), principal, fingerprint, "

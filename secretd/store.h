@@ -36,7 +36,6 @@ enum stmt {
 	ST_GROUP_ID,		/* name -> id */
 	ST_GRANT_SET,		/* node, group, perms */
 	ST_GRANT_DELETE,	/* node, group */
-	ST_GLOBAL_GRANT_GET,	/* group -> perms */
 	ST_GLOBAL_GRANT_SET,	/* group, perms */
 	ST_GLOBAL_GRANT_DELETE,	/* group */
 	ST_GROUP_CREATE,	/* name */
@@ -71,6 +70,15 @@ enum stmt {
 	ST_TOKEN_USE,		/* id */
 	ST_PRINCIPAL_KEYS_DELETE, /* principal id */
 	ST_MEMBER_ADD_IDS,	/* principal id, group ids[] */
+	ST_GROUP_IDS,		/* names[] -> ids[] of those that exist */
+	ST_DELEG_MISSING,	/* caller, group ids[], principal? -> group,
+				   path (NULL: global), bits the caller lacks
+				   (delegate.c) */
+	ST_DELEG_REKEY,		/* principal, group ids[] -> its global perms,
+				   a group of it not among the ids */
+	ST_GRANT_OLD,		/* node id (0: none), group name -> group id,
+				   its grant there */
+	ST_GLOBAL_GRANT_OLD,	/* group name -> group id, its global grant */
 	ST_AUDIT_QUERY,		/* since, until, principal, prefix, action,
 				   result, before id, limit */
 	ST_AUDIT_ROWS,		/* after id, limit: rows, canonical fields */
