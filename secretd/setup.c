@@ -367,7 +367,7 @@ static int
 setup_postgres(struct setup *s)
 {
 	const char *st = "PostgreSQL";
-	char err[512], *host, *port, *db, *role, *su;
+	char err[512], line[512], *host, *port, *db, *role, *su;
 	PGconn *c;
 	PGresult *r;
 	int e, super = 0;
@@ -384,12 +384,13 @@ setup_postgres(struct setup *s)
 		return fail(st, "--db-name and --db-role take [a-z_][a-z0-9_]* "
 		    "(at most 63): fix: choose such names");
 	if ((c = osuser_pg_connect(s->pg_admin, err, sizeof(err))) == NULL) {
-		first_line(err, err, sizeof(err));
+		first_line(strncmp(err, "database: ", 10) == 0 ? err + 10 :
+		    err, line, sizeof(line));
 		return fail(st, "cannot connect as a superuser (%s): fix: "
 		    "install and start PostgreSQL (apt-get install "
 		    "postgresql), or say how to reach it with --pg-admin "
 		    "CONNINFO, or use an existing database with --database "
-		    "CONNINFO", err);
+		    "CONNINFO", line);
 	}
 	if ((r = q(c, "SELECT rolsuper FROM pg_roles WHERE rolname = "
 	    "current_user", 0, NULL, err, sizeof(err))) == NULL)
@@ -506,6 +507,7 @@ setup_config(struct setup *s, struct config *cfg)
 {
 	const char *st = "config";
 	char err[512], *dir, *copy, *text;
+	struct group *gr;
 	struct stat sb;
 	int r;
 
@@ -544,8 +546,9 @@ setup_config(struct setup *s, struct config *cfg)
 			return fail(st, "cannot write %s: fix: "
 			    "check the directory, or choose another -c path",
 			    err);
-		say(s, 1, "wrote %s (mode 0640, group of user %s)", s->conf,
-		    s->user);
+		gr = getgrgid(s->gid);
+		say(s, 1, "wrote %s (mode 0640, group %s)", s->conf,
+		    gr != NULL ? gr->gr_name : "?");
 	}
 	config_defaults(cfg);
 	if (config_load(cfg, s->conf, err, sizeof(err)) != 0)
