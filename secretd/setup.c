@@ -551,9 +551,11 @@ setup_config(struct setup *s, struct config *cfg)
 		    gr != NULL ? gr->gr_name : "?");
 	}
 	config_defaults(cfg);
-	if (config_load(cfg, s->conf, err, sizeof(err)) != 0)
+	if (config_load(cfg, s->conf, err, sizeof(err)) != 0) {
+		config_free(cfg);
 		return fail(st, "%s: fix: correct it, or move it away and run "
 		    "setup again", err);
+	}
 	return 0;
 }
 

@@ -213,6 +213,22 @@ expect_err_match '^secretd setup: PostgreSQL: cannot connect as a superuser \(.+
 one_line_err
 expect_true test ! -e "$T/f2"
 
+describe "setup: an existing configuration that does not load is kept, and named"
+mkdir -p "$T/f3/etc"
+printf 'no_such_key = 1\n' >"$T/f3/etc/secretd.conf"
+expect_exit 1 setup_in "$T/f3/etc/secretd.conf" "$S/sshd.d" "$S/sshd_config" --no-sshd-reload
+expect_out_contains "kept $T/f3/etc/secretd.conf (exists; its settings are used)"
+expect_err_match "^secretd setup: config: $T/f3/etc/secretd.conf:1: .*: fix: correct it, or move it away and run setup again$"
+one_line_err
+expect_eq "$(cat "$T/f3/etc/secretd.conf")" "no_such_key = 1" "left as it was"
+
+describe "setup: an existing keyring open to others is not used"
+mkdir -p "$T/f4/etc"
+install -m 0644 "$S/etc/keyring" "$T/f4/etc/keyring"
+expect_exit 1 setup_in "$T/f4/etc/secretd.conf" "$S/sshd.d" "$S/sshd_config" --no-sshd-reload
+expect_err "secretd setup: keyring: $T/f4/etc/keyring has owner uid 0 and mode 0644, and secretd (user root) needs it its own, mode 0400: fix: chown root $T/f4/etc/keyring; chmod 0400 $T/f4/etc/keyring"
+expect_mode 644 "$T/f4/etc/keyring"
+
 describe "setup: no sshd"
 expect_exit 1 setup --no-sshd-reload --sshd "$T/no-sshd"
 expect_err "secretd setup: sshd: no sshd at $T/no-sshd: fix: apt-get install openssh-server (or give its path with --sshd)"
