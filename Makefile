@@ -23,10 +23,13 @@ endif
 BIN	?= $(if $(filter 1,$(SAN)),$(BUILD)/bin,bin)
 
 CC	?= cc
+# One version for the three programs and the Debian package
+# (debian/changelog starts at it): the file VERSION.
+VERSION	:= $(shell cat VERSION)
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS	?= $(OPT) -g
-ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+ALLCFLAGS := -std=c11 -D_GNU_SOURCE -DSECRETD_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
 	   -fstack-protector-strong -fPIE -pthread \
 	   -I. -Ilib -I/usr/include/postgresql -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS)
@@ -52,7 +55,7 @@ PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 	install clean fuzz
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALLCFLAGS) -c -o $@ $<
@@ -65,7 +68,19 @@ $(BUILD)/gen/migrations.c: sql/embed.sh $(sort $(wildcard sql/*.sql))
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-$(SECRETD_A): $(call obj,$(SECRETD_SRCS)) $(BUILD)/gen/migrations.o
+# The sshd snippet that `secretd setup` installs is the one in contrib/.
+$(BUILD)/gen/sshd_snippet.c: contrib/sshd_config.d-secretd.conf
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from $<: do not edit. */'; \
+	  echo '#include "secretd/sshd_setup.h"'; \
+	  printf 'const char sshd_snippet_template[] = "'; \
+	  od -An -v -tx1 $< | tr -d ' \n' | sed 's/\(..\)/\\x\1/g'; \
+	  printf '";\n'; } >$@.tmp && mv $@.tmp $@
+$(BUILD)/gen/sshd_snippet.o: $(BUILD)/gen/sshd_snippet.c
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(SECRETD_A): $(call obj,$(SECRETD_SRCS)) $(BUILD)/gen/migrations.o \
+	    $(BUILD)/gen/sshd_snippet.o
 	@rm -f $@; ar rcs $@ $^
 $(SHELL_A): $(call obj,$(SHELL_SRCS))
 	@rm -f $@; ar rcs $@ $^

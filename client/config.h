@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SECRET_VERSION		"0.1.0"
+#define SECRET_VERSION		SECRETD_VERSION	/* the file VERSION, via make */
 #define CLI_DEFAULT_USER	"secret"	/* the login user of DESIGN §2 */
 #define CLI_DEFAULT_PORT	22
 #define CLI_HOSTKEY_HASH_LEN	32		/* SHA256 */

@@ -4,6 +4,7 @@
  *	secret-shell [-S SOCKET]                          session (forced command)
  *	secret-shell [-S SOCKET] authorized-keys USER TYPE BASE64
  *	secret-shell unavailable              outage session (forced command)
+ *	secret-shell --version
  *
  * It runs as the unprivileged login user, one process per SSH session.
  * It holds no key and no database credential and decides no access: it
@@ -72,6 +73,10 @@ main(int argc, char **argv)
 		fatal("sodium_init failed");
 	xmalloc_json_wipe_init();
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("secret-shell %s\n", SECRETD_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	while ((ch = getopt(argc, argv, "+S:")) != -1) {
 		switch (ch) {
 		case 'S':

@@ -6,6 +6,7 @@
  * an advisory lock so two migrators cannot interleave.  SQL text here is
  * either ours (migrations, fixed statements) or parameterised.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "linereader.h"
 #include "log.h"
 #include "migrations.h"
+#include "osuser.h"
 #include "sshkey.h"
 #include "xmalloc.h"
 
@@ -55,7 +57,8 @@ connect_or_complain(const char *conninfo)
 	char err[512];
 	PGconn *c;
 
-	if ((c = db_connect_once(conninfo, err, sizeof(err))) == NULL)
+	/* as root: as the OS user peer authentication expects (osuser.h) */
+	if ((c = osuser_pg_connect(conninfo, err, sizeof(err))) == NULL)
 		fprintf(stderr, "secretd: %s\n", err);
 	return c;
 }
@@ -111,8 +114,10 @@ grant_runtime(PGconn *admin, const struct config *cfg)
 	return e;
 }
 
-int
-admin_migrate(const struct config *cfg)
+/* Migrate; *napplied and *version (when not NULL) say what was done and
+ * the schema version now.  verbose: a line per migration on stderr. */
+static int
+migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 {
 	PGconn *c;
 	char vbuf[16];
@@ -152,15 +157,22 @@ admin_migrate(const struct config *cfg)
 		    "VALUES ($1, $2)", 2, v) != 0 ||
 		    run(c, NULL, "COMMIT", 0, NULL) != 0)
 			goto fail;
-		fprintf(stderr, "secretd: applied migration %s\n", m->name);
+		if (verbose)
+			fprintf(stderr, "secretd: applied migration %s\n",
+			    m->name);
 		applied++;
 	}
 	if (run(c, NULL, "GRANT SELECT ON schema_migrations TO "
 	    "secretd_runtime", 0, NULL) != 0 || grant_runtime(c, cfg) != 0)
 		goto fail;
-	if (applied == 0)
+	if (applied == 0 && verbose)
 		fprintf(stderr, "secretd: schema is up to date (version %d)\n",
 		    have);
+	if (napplied != NULL)
+		*napplied = applied;
+	if (version != NULL)
+		*version = applied > 0 ? migrations[n_migrations - 1].version :
+		    have;
 	PQfinish(c);
 	return 0;
 fail:
@@ -168,9 +180,27 @@ fail:
 	return -1;
 }
 
-/* First key line of a public key file. */
-static int
-read_pubkey(const char *file, struct sshkey_pub *k)
+int
+admin_migrate(const struct config *cfg)
+{
+	return migrate(cfg, 1, NULL, NULL);
+}
+
+int
+admin_migrate_count(const struct config *cfg, int *applied, int *version)
+{
+	return migrate(cfg, 0, applied, version);
+}
+
+int
+admin_schema_version(void)
+{
+	return migrations[n_migrations - 1].version;
+}
+
+int
+admin_read_pubkey(const char *file, struct sshkey_pub *k, char *err,
+    size_t errlen)
 {
 	struct linereader *lr;
 	const char *why = NULL;
@@ -180,7 +210,8 @@ read_pubkey(const char *file, struct sshkey_pub *k)
 	int r, e = -1;
 
 	if ((f = fopen(file, "re")) == NULL) {
-		fprintf(stderr, "secretd: %s: cannot open\n", file);
+		snprintf(err, errlen, "%s: cannot open: %s", file,
+		    strerror(errno));
 		return -1;
 	}
 	lr = linereader_fd(fileno(f), SSHKEY_MAX_B64 + 1024);
@@ -190,14 +221,55 @@ read_pubkey(const char *file, struct sshkey_pub *k)
 		if (sshkey_parse_line(line, len, k, &why) == 0)
 			e = 0;
 		else
-			fprintf(stderr, "secretd: %s: %s\n", file, why);
+			snprintf(err, errlen, "%s: %s", file, why);
 		break;
 	}
 	if (r != LR_LINE && e != 0)
-		fprintf(stderr, "secretd: %s: no public key found\n", file);
+		snprintf(err, errlen, "%s: no public key found", file);
 	linereader_free(lr);
 	fclose(f);
 	return e;
+}
+
+/* In one transaction: group admins with every permission, principal
+ * admin holding key k, a member of it.  0 or -1 (printed). */
+static int
+create_admin(PGconn *c, const char *admin, const struct sshkey_pub *k)
+{
+	const char *v[4];
+	PGresult *r;
+
+	v[0] = admin;
+	v[1] = k->fp;
+	v[2] = k->type;
+	v[3] = k->b64;
+	if (run(c, NULL, "BEGIN", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO grp (name) VALUES ('admins') "
+	    "ON CONFLICT (name) DO NOTHING", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO global_grant (group_id, perms) "
+	    "SELECT id, 15 FROM grp WHERE name = 'admins' "
+	    "ON CONFLICT (group_id) DO UPDATE SET perms = 15", 0, NULL) != 0 ||
+	    run(c, NULL, "INSERT INTO node_grant (node_id, group_id, perms) "
+	    "SELECT 1, id, 15 FROM grp WHERE name = 'admins' "
+	    "ON CONFLICT (node_id, group_id) DO UPDATE SET perms = 15", 0,
+	    NULL) != 0 ||
+	    run(c, &r, "INSERT INTO principal (name) VALUES ($1) RETURNING id",
+	    1, v) != 0) {
+		run(c, NULL, "ROLLBACK", 0, NULL);
+		return -1;
+	}
+	PQclear(r);
+	if (run(c, NULL, "INSERT INTO principal_key (fingerprint, "
+	    "principal_id, key_type, key_b64) SELECT $2, id, $3, $4 "
+	    "FROM principal WHERE name = $1", 4, v) != 0 ||
+	    run(c, NULL, "INSERT INTO group_member (principal_id, group_id) "
+	    "SELECT p.id, g.id FROM principal p, grp g "
+	    "WHERE p.name = $1 AND g.name = 'admins'", 1, v) != 0 ||
+	    run(c, NULL, "COMMIT", 0, NULL) != 0) {
+		run(c, NULL, "ROLLBACK", 0, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -206,13 +278,13 @@ admin_init(const struct config *cfg, const char *admin, const char *keyfile)
 	struct sshkey_pub k = { 0 };
 	struct keyring *kr;
 	char err[512];
-	const char *v[4];
 	PGconn *c = NULL;
-	PGresult *r;
 	int e = -1;
 
-	if (read_pubkey(keyfile, &k) != 0)
+	if (admin_read_pubkey(keyfile, &k, err, sizeof(err)) != 0) {
+		fprintf(stderr, "secretd: %s\n", err);
 		return -1;
+	}
 	if (admin_migrate(cfg) != 0)
 		goto out;
 	if (access(cfg->keyring, F_OK) != 0) {
@@ -227,33 +299,8 @@ admin_init(const struct config *cfg, const char *admin, const char *keyfile)
 		goto out;
 	}
 	keyring_free(kr);
-	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL)
-		goto out;
-	v[0] = admin;
-	v[1] = k.fp;
-	v[2] = k.type;
-	v[3] = k.b64;
-	if (run(c, NULL, "BEGIN", 0, NULL) != 0 ||
-	    run(c, NULL, "INSERT INTO grp (name) VALUES ('admins') "
-	    "ON CONFLICT (name) DO NOTHING", 0, NULL) != 0 ||
-	    run(c, NULL, "INSERT INTO global_grant (group_id, perms) "
-	    "SELECT id, 15 FROM grp WHERE name = 'admins' "
-	    "ON CONFLICT (group_id) DO UPDATE SET perms = 15", 0, NULL) != 0 ||
-	    run(c, NULL, "INSERT INTO node_grant (node_id, group_id, perms) "
-	    "SELECT 1, id, 15 FROM grp WHERE name = 'admins' "
-	    "ON CONFLICT (node_id, group_id) DO UPDATE SET perms = 15", 0,
-	    NULL) != 0 ||
-	    run(c, &r, "INSERT INTO principal (name) VALUES ($1) RETURNING id",
-	    1, v) != 0)
-		goto out;
-	PQclear(r);
-	if (run(c, NULL, "INSERT INTO principal_key (fingerprint, "
-	    "principal_id, key_type, key_b64) SELECT $2, id, $3, $4 "
-	    "FROM principal WHERE name = $1", 4, v) != 0 ||
-	    run(c, NULL, "INSERT INTO group_member (principal_id, group_id) "
-	    "SELECT p.id, g.id FROM principal p, grp g "
-	    "WHERE p.name = $1 AND g.name = 'admins'", 1, v) != 0 ||
-	    run(c, NULL, "COMMIT", 0, NULL) != 0)
+	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL ||
+	    create_admin(c, admin, &k) != 0)
 		goto out;
 	fprintf(stderr, "secretd: created admin %s (%s) in group admins\n",
 	    admin, k.fp);
@@ -262,6 +309,62 @@ out:
 	if (c != NULL)
 		PQfinish(c);
 	sshkey_pub_free(&k);
+	return e;
+}
+
+int
+admin_ensure(const struct config *cfg, const char *admin,
+    const struct sshkey_pub *k, int *created, char *why, size_t whylen)
+{
+	const char *v[2] = { k->fp, admin };
+	PGconn *c;
+	PGresult *r;
+	int e = -1, n;
+
+	*created = 0;
+	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL) {
+		snprintf(why, whylen, "cannot connect to admin_database");
+		return -1;
+	}
+	if (run(c, &r, "SELECT p.name, EXISTS (SELECT 1 FROM group_member m "
+	    "JOIN grp g ON g.id = m.group_id WHERE m.principal_id = p.id "
+	    "AND g.name = 'admins') FROM principal_key k JOIN principal p "
+	    "ON p.id = k.principal_id WHERE k.fingerprint = $1", 1, v) != 0) {
+		snprintf(why, whylen, "database error (above)");
+		goto out;
+	}
+	n = PQntuples(r);
+	if (n == 1 && strcmp(PQgetvalue(r, 0, 0), admin) == 0 &&
+	    strcmp(PQgetvalue(r, 0, 1), "t") == 0)
+		e = 0;			/* there already */
+	else if (n == 1)
+		snprintf(why, whylen, "the key %s already belongs to "
+		    "principal %.64s%s", k->fp, PQgetvalue(r, 0, 0),
+		    strcmp(PQgetvalue(r, 0, 0), admin) == 0 ?
+		    ", which is not in group admins" : "");
+	PQclear(r);
+	if (n == 1)
+		goto out;
+	if (run(c, &r, "SELECT 1 FROM principal WHERE name = $1", 1,
+	    v + 1) != 0) {
+		snprintf(why, whylen, "database error (above)");
+		goto out;
+	}
+	n = PQntuples(r);
+	PQclear(r);
+	if (n == 1) {
+		snprintf(why, whylen, "principal %s exists without the key %s",
+		    admin, k->fp);
+		goto out;
+	}
+	if (create_admin(c, admin, k) != 0) {
+		snprintf(why, whylen, "database error (above)");
+		goto out;
+	}
+	*created = 1;
+	e = 0;
+out:
+	PQfinish(c);
 	return e;
 }
 

@@ -8,9 +8,30 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "sshkey.h"
 
 /* Apply every migration not yet applied; grant the runtime role. */
 int	admin_migrate(const struct config *cfg);
+/* The same, quietly: *applied migrations were applied now, and the
+ * schema is at *version.  Errors are printed. */
+int	admin_migrate_count(const struct config *cfg, int *applied,
+	    int *version);
+/* The schema version this binary needs (its newest migration). */
+int	admin_schema_version(void);
+/* Read the first public key of an OpenSSH public key file.  0, or -1
+ * with err saying why; free k with sshkey_pub_free. */
+int	admin_read_pubkey(const char *file, struct sshkey_pub *k, char *err,
+	    size_t errlen);
+/*
+ * Make sure principal admin exists, holds key k and is in group admins
+ * (every permission), creating all of it when the key is unknown and no
+ * principal has that name.  *created says whether anything was made.
+ * -1 with why filled when the key belongs to someone else, or admin
+ * exists without it, or on a database error.
+ */
+int	admin_ensure(const struct config *cfg, const char *admin,
+	    const struct sshkey_pub *k, int *created, char *why,
+	    size_t whylen);
 /* Migrate, create the keyring if missing, create the first admin. */
 int	admin_init(const struct config *cfg, const char *admin,
 	    const char *keyfile);

@@ -4,6 +4,9 @@
  *   secretd [-c CONF] [-d] [serve]
  *   secretd [-c CONF] init --admin NAME --key PUBKEYFILE
  *   secretd [-c CONF] migrate | keygen | rekey
+ *   secretd [-c CONF] setup --admin-key FILE [...]   (setup.c)
+ *   secretd [-c CONF] doctor [...]                   (doctor.c)
+ *   secretd --help | --version
  *
  * Start-up turns core dumps off before any secret is loaded, refuses a
  * bad config or keyring with a message that says how to fix it, and
@@ -25,10 +28,12 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "doctor.h"
 #include "get_hint.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
+#include "setup.h"
 #include "store.h"
 #include "write_batch.h"
 #include "xmalloc.h"
@@ -40,18 +45,32 @@ usage(FILE *f)
 	    "usage: secretd [-c CONF] [-d] [serve]\n"
 	    "       secretd [-c CONF] init --admin NAME --key PUBKEYFILE\n"
 	    "       secretd [-c CONF] migrate | keygen | rekey\n"
+	    "       secretd [-c CONF] setup --admin-key FILE [--admin NAME] "
+	    "[--database CONNINFO] ...\n"
+	    "       secretd [-c CONF] doctor [--sshd-config FILE] "
+	    "[--login-user NAME] [--user NAME]\n"
+	    "       secretd --help | --version\n"
 	    "\n"
-	    "  -c CONF   configuration file (default $SECRETD_CONF, else "
+	    "  -c CONF     configuration file (default $SECRETD_CONF, else "
 	    CONFIG_DEFAULT_PATH ")\n"
-	    "  -d        detach and run in the background\n"
-	    "  -h        this help\n"
+	    "  -d          detach and run in the background\n"
+	    "  -h, --help  this help\n"
+	    "  --version   print the version\n"
 	    "\n"
 	    "  serve     run the daemon (default)\n"
 	    "  init      create the schema, the keyring and the first admin\n"
 	    "  migrate   apply pending schema migrations\n"
 	    "  keygen    add a new key to the keyring (it seals new values "
 	    "after SIGHUP or a restart)\n"
-	    "  rekey     re-seal every stored value under the newest key\n");
+	    "  rekey     re-seal every stored value under the newest key\n"
+	    "  setup     make this host a working server: users, PostgreSQL "
+	    "role and database,\n"
+	    "            configuration, schema, keyring, first admin, sshd "
+	    "(\"setup --help\")\n"
+	    "  doctor    check a deployment, one line per check "
+	    "(\"doctor --help\")\n"
+	    "\n"
+	    "See secretd(8).\n");
 }
 
 static void
@@ -135,6 +154,11 @@ init_cmd(const struct config *cfg, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct config cfg;
 	const char *conf = getenv("SECRETD_CONF"), *cmd = "serve";
 	char err[512];
@@ -143,7 +167,7 @@ main(int argc, char **argv)
 	harden();
 	if (conf == NULL || *conf == '\0')
 		conf = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "+c:dh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:dh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -153,8 +177,12 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		case 'V':
+			printf("secretd %s\n", SECRETD_VERSION);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 		default:
+			/* getopt has named the option */
 			usage(stderr);
 			return 2;
 		}
@@ -168,6 +196,11 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	xmalloc_json_wipe_init();
+	/* setup writes the configuration; doctor reports a bad one */
+	if (strcmp(cmd, "setup") == 0)
+		return setup_main(conf, argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return doctor_main(conf, argc, argv);
 	config_defaults(&cfg);
 	if (config_load(&cfg, conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "secretd: %s\n", err);
