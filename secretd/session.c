@@ -22,6 +22,7 @@
 #include "linereader.h"
 #include "log.h"
 #include "proto.h"
+#include "revoke.h"
 #include "session.h"
 #include "store.h"
 #include "write_batch.h"
@@ -166,11 +167,11 @@ out:
 static int
 check_global(struct request *r, int needed)
 {
-	const char *v[1] = { req_principal_param(r) };
+	const char *v[2] = { req_principal_param(r), req_key_param(r) };
 	PGresult *res;
 	int e, held;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 1, v, NULL, NULL, &res)) != 0)
+	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
 		return e;
 	held = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -370,6 +371,12 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	else
 		e = run_in_batch(&r, a);
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
+	/* refused: because the session's key is gone?  Then say so and
+	 * close (revoke.h); a refusal is the only sign of it */
+	if ((e == SD_EPERM || r.refused) && revoke_check(ctx, s)) {
+		e = SD_EUNAUTH;
+		r.why = revoke_message(s, r.whybuf, sizeof(r.whybuf));
+	}
 	if (e != 0) {
 		if (r.why == NULL)
 			r.why = e == SD_EUNAVAIL ? "database unavailable, "
@@ -461,6 +468,11 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 		json_decref(resp);
 		if (r != 0)
 			break;
+		if (s.revoked) {
+			log_info("key %s of %s was revoked: session closed",
+			    s.fingerprint, s.principal);
+			break;
+		}
 	}
 out:
 	sshkey_pub_free(&s.key);
