@@ -45,6 +45,8 @@ struct session {
 	struct sshkey_pub key;			/* the key sshd verified */
 	int		 enrol_only;
 	int		 revoked;		/* its key is gone: close */
+	int		 counted;		/* in sesslimit.h's counts */
+	char		 whybuf[160];		/* a refused hello's message */
 	char		 client_addr[64];	/* "" when unknown */
 	int		 client_port;		/* 0 when unknown */
 };
