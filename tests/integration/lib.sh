@@ -53,6 +53,7 @@
 #   ensure_secret_user    OS user "secret" (system, /bin/sh, password "*")
 #   rundir_up             RUNDIR + secret-shell copy
 #   secretd_conf / secretd_init / secretd_migrate / secretd_up / secretd_down
+#                         (SD_CONF_EXTRA: one more line for secretd.conf)
 #                         (secretd_up runs `secretd migrate` before a restart)
 #   sshd_up / sshd_down   (retries with a new port if the bind fails)
 #   write_env             W/env (see DESIGN §10 for the required variables)
@@ -469,6 +470,7 @@ secretd_conf() {
 	enrol_unknown_keys = yes
 	log_level = debug
 	idle_timeout = 30
+	${SD_CONF_EXTRA:-}
 	EOF
 	mv "$W/secretd.conf.tmp" "$W/secretd.conf"
 	SECRETD_CONF=$W/secretd.conf
