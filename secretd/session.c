@@ -23,8 +23,8 @@
 #include "dispatch.h"
 #include "linereader.h"
 #include "log.h"
-#include "proto.h"
 #include "monotime.h"
+#include "proto.h"
 #include "revoke.h"
 #include "session.h"
 #include "sesslimit.h"
@@ -37,8 +37,8 @@
 /*
  * The most JSON values (and object members) a request may hold.  Parsed,
  * each costs ~100 bytes whatever its size, so a 1 MiB line of tiny values
- * grew the daemon by 34 MB; capped, a request costs at most ~6 MB more
- * than its bytes (docs/security.md, "Memory per request").  The largest
+ * grew the daemon by up to 37 MiB; capped, a request costs at most ~7 MiB
+ * more than its bytes (docs/security.md, "Memory per request").  The largest
  * request in use, a get_many of 10 000 paths, fits up to 5 levels deep.
  */
 #define REQUEST_MAX_VALUES	65536
