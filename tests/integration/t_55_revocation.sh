@@ -138,6 +138,18 @@ ask s4 "$(get_req rvmove2)"
 expect_eq "$(code)" unauthenticated "the session of rvmove cannot use rvmove2's grants"
 end_session s4
 
+describe "a rekey enrolment replaced the key: the old key's open session is unauthenticated"
+k=$(mk rvrekey) || die "setup"
+open_session s13 "$SOCKPY" "$SOCK" --hello "$k.pub"
+ask s13 "$(get_req rvrekey)"; expect_eq "$(code)" ok "get before"
+tok=$(secret enrol-token create --name-pattern rvrekey --ttl 1h --allow-rekey) || fail "token"
+knew=$(new_key rvrekey-new) || die "ssh-keygen"
+run_in "{\"action\":\"enrol\",\"token\":\"$tok\",\"principal\":\"rvrekey\"}"$'\n' "$SOCKPY" "$SOCK" --hello "$knew.pub"
+expect_eq "$(tail -n 1 "$OUT_FILE" | jq -r .ok)" true "rekey enrolment"
+ask s13 "$(get_req rvrekey)"
+expect_eq "$(code)" unauthenticated "the old key's session after the rekey"
+end_session s13
+
 describe "membership removed: the next request is refused, the session stays open"
 k=$(mk rvmem) || die "setup"
 open_session s5 "$SOCKPY" "$SOCK" --hello "$k.pub"
