@@ -268,33 +268,67 @@ linereader_pending(const struct linereader *lr)
 	return lr->end - lr->start - lr->consume;
 }
 
+void
+linereader_set_max(struct linereader *lr, size_t max_line)
+{
+	if (max_line < lr->max_line)
+		lr->max_line = max_line;
+}
+
 int
 write_all(int fd, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-	int use_send = 1;
+	return write_all_timeout(fd, buf, len, -1);
+}
+
+/* Wait until fd is writable, up to the deadline: 0, or -1 (errno). */
+static int
+wait_writable(int fd, int64_t deadline)
+{
 	struct pollfd pfd;
+	int pr;
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	pr = poll(&pfd, 1, remaining_ms(deadline));
+	if (pr < 0 && errno != EINTR)
+		return -1;
+	if (pr == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+write_all_timeout(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	const unsigned char *p = buf;
+	int64_t deadline = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
+	/* with a deadline, never block in send: poll up to it instead */
+	int use_send = 1, flags = MSG_NOSIGNAL |
+	    (timeout_ms < 0 ? 0 : MSG_DONTWAIT);
 	ssize_t w;
 
 	while (len > 0) {
 		if (use_send) {
 			/* MSG_NOSIGNAL: no SIGPIPE on a closed socket. */
-			w = send(fd, p, len, MSG_NOSIGNAL);
+			w = send(fd, p, len, flags);
 			if (w < 0 && errno == ENOTSOCK) {
 				use_send = 0;
 				continue;
 			}
 		} else {
+			if (deadline >= 0 && wait_writable(fd, deadline) != 0)
+				return -1;
 			w = write(fd, p, len);
 		}
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				pfd.fd = fd;
-				pfd.events = POLLOUT;
-				pfd.revents = 0;
-				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				if (wait_writable(fd, deadline) != 0)
 					return -1;
 				continue;
 			}

@@ -59,4 +59,13 @@ size_t	linereader_pending(const struct linereader *lr);
  * gives -1/EPIPE, never SIGPIPE.  On a pipe, ignore SIGPIPE yourself. */
 int	write_all(int fd, const void *buf, size_t len);
 
+/* The same within timeout_ms (-1: no bound): a peer that does not read
+ * gives -1/ETIMEDOUT once the time is up.  Exact on a socket (sent
+ * without blocking); on a pipe a single write may block beyond it. */
+int	write_all_timeout(int fd, const void *buf, size_t len,
+	    int timeout_ms);
+
+/* Lower the maximum line length from the next line on (never raises). */
+void	linereader_set_max(struct linereader *lr, size_t max_line);
+
 #endif

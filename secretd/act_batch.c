@@ -111,7 +111,7 @@ static json_t *
 get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
 {
 	struct sd_path p = { 0 };
-	const char *why = NULL, *v[3];
+	const char *why = NULL, *v[4];
 	char *param;
 	PGresult *res;
 	json_t *o;
@@ -139,12 +139,14 @@ get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
 	v[0] = req_principal_param(r);
 	v[1] = param;
 	v[2] = NULL;
-	e = db_exec(r->db, ST_GET, 3, v, NULL, NULL, &res);
+	v[3] = req_key_param(r);
+	e = db_exec(r->db, ST_GET, 4, v, NULL, NULL, &res);
 	free(param);
 	if (e != 0) {
 		o = item_error(&p, e, "database error");
 	} else if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
 		e = SD_EPERM;
+		r->refused = 1;		/* revoked? (revoke.h) */
 		o = item_error(&p, e, "no read access at this path");
 	} else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
 	    strcmp(PQgetvalue(res, 0, 3), "t") == 0 || PQgetisnull(res, 0, 6)) {
@@ -236,7 +238,7 @@ by_prefix(struct request *r)
 {
 	struct sd_path rel, full;
 	char nbuf[24], pbuf[16], lbuf[16], rbuf[16], bbuf[16];
-	const char *v[7];
+	const char *v[8];
 	long long node, total;
 	size_t used = 0;
 	int e, perms, recursive = 0, i, k, n;
@@ -269,7 +271,8 @@ by_prefix(struct request *r)
 	v[4] = lbuf;
 	v[5] = rbuf;
 	v[6] = bbuf;
-	if ((e = db_exec(r->db, ST_GET_TREE, 7, v, NULL, NULL, &res)) != 0)
+	v[7] = req_key_param(r);
+	if ((e = db_exec(r->db, ST_GET_TREE, 8, v, NULL, NULL, &res)) != 0)
 		return e;
 	n = PQntuples(res);
 	total = n > 0 ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : 0;

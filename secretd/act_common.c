@@ -48,11 +48,11 @@ int
 req_node_perms(struct request *r, int *perms, long long *node_id)
 {
 	char *path = store_path_param(&r->path);
-	const char *v[2] = { req_principal_param(r), path };
+	const char *v[3] = { req_principal_param(r), path, req_key_param(r) };
 	PGresult *res;
 	int e;
 
-	e = db_exec(r->db, ST_NODE_PERMS, 2, v, NULL, NULL, &res);
+	e = db_exec(r->db, ST_NODE_PERMS, 3, v, NULL, NULL, &res);
 	free(path);
 	if (e != 0)
 		return e;
@@ -66,11 +66,11 @@ req_node_perms(struct request *r, int *perms, long long *node_id)
 int
 req_global_perms(struct request *r, int *perms)
 {
-	const char *v[1] = { req_principal_param(r) };
+	const char *v[2] = { req_principal_param(r), req_key_param(r) };
 	PGresult *res;
 	int e;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 1, v, NULL, NULL, &res)) != 0)
+	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
 		return e;
 	*perms = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);

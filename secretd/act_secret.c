@@ -91,7 +91,7 @@ act_secret_get_read(struct request *r, struct deferred_read *rd)
 		return e;
 	rd->stmt = ST_GET;
 	rd->batch_stmt = ST_GET_MANY;
-	rd->n = 3;
+	rd->n = 4;
 	rd->arg = want;
 	/* owned copies: another thread may send them */
 	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
@@ -101,6 +101,7 @@ act_secret_get_read(struct request *r, struct deferred_read *rd)
 		snprintf(rd->own[2], 16, "%lld", want);
 		rd->v[2] = rd->own[2];
 	}
+	rd->v[3] = rd->own[3] = xstrdup(req_key_param(r));
 	rd->finish = get_finish;
 	return 0;
 }
@@ -115,7 +116,7 @@ static int
 get_audited(struct request *r, const struct deferred_read *rd, int expect,
     PGresult **res)
 {
-	const char *lead[5];
+	const char *lead[6];
 	char vbuf[16], pbuf[16];
 	int e;
 
@@ -124,10 +125,11 @@ get_audited(struct request *r, const struct deferred_read *rd, int expect,
 	lead[0] = rd->v[0];
 	lead[1] = rd->v[1];
 	lead[2] = rd->v[2];
-	lead[3] = vbuf;
-	lead[4] = pbuf;
+	lead[3] = rd->v[3];
+	lead[4] = vbuf;
+	lead[5] = pbuf;
 	r->version = expect;	/* as the row says */
-	e = audit_exec_with_row(r, ST_GET_AUDITED, 5, lead, 9, res);
+	e = audit_exec_with_row(r, ST_GET_AUDITED, 6, lead, 9, res);
 	r->version = -1;
 	return e;
 }
@@ -240,13 +242,14 @@ act_secret_put_lock(struct request *r, struct deferred_read *rd)
 		return e;
 	rd->stmt = ST_PUT_LOCK;		/* arrays, alone too */
 	rd->batch_stmt = ST_PUT_LOCK;
-	rd->n = 3;
+	rd->n = 4;
 	rd->arg = cas;
 	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
 	rd->v[1] = rd->own[1] = store_path_param(&r->path);
 	rd->own[2] = xmalloc(16);
 	snprintf(rd->own[2], 16, "%d", PERM_WRITE);
 	rd->v[2] = rd->own[2];
+	rd->v[3] = rd->own[3] = xstrdup(req_key_param(r));
 	rd->finish = put_finish;
 	return 0;
 }
@@ -262,8 +265,8 @@ act_secret_put(struct request *r)
 {
 	struct deferred_read rd;
 	const struct deferred_read *one = &rd;
-	struct pg_array col[3];
-	const char *v[3];
+	struct pg_array col[4];
+	const char *v[4];
 	long long node = 0;
 	int e, k, try, exists, created = 0, current = 0, live = 0;
 	PGresult *res;

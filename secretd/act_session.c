@@ -6,6 +6,7 @@
 
 #include "acl.h"
 #include "actions.h"
+#include "revoke.h"
 #include "store.h"
 
 int
@@ -14,9 +15,21 @@ act_whoami(struct request *r)
 	const char *v[1] = { req_principal_param(r) };
 	json_t *groups = json_array();
 	PGresult *res;
+	char msg[128];
 	int e, global = 0, i;
 
 	if (!r->sess->enrol_only) {
+		/* it reads no grant of a path: ask (revoke.h) */
+		if ((e = revoke_key_valid(r->db, r->sess)) < 0) {
+			json_decref(groups);
+			return e;
+		}
+		if (e == 0) {
+			json_decref(groups);
+			r->sess->revoked = 1;
+			return req_fail(r, SD_EUNAUTH, "%s", revoke_message(
+			    r->sess, msg, sizeof(msg)));
+		}
 		if ((e = req_global_perms(r, &global)) != 0 ||
 		    (e = db_exec(r->db, ST_PRINCIPAL_GROUPS, 1, v, NULL, NULL,
 		    &res)) != 0) {

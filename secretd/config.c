@@ -46,6 +46,12 @@ static const struct key keys[] = {
 	{ "max_connections",	K_INT,    F(max_connections), 1, 4096 },
 	{ "idle_timeout",	K_INT,    F(idle_timeout), 1, 3600 },
 	{ "enrol_unknown_keys",	K_BOOL,   F(enrol_unknown_keys), 0, 0 },
+	{ "max_enrol_sessions",	K_INT,    F(max_enrol_sessions), 1, 1024 },
+	{ "enrol_session_lifetime", K_INT, F(enrol_session_lifetime), 1, 3600 },
+	{ "enrol_max_request_size", K_SIZE, F(enrol_max_request_size), 1024,
+				  1024 * 1024 },
+	{ "max_sessions_per_principal", K_INT, F(max_sessions_per_principal),
+				  1, 4096 },
 	{ "audit_syslog",	K_BOOL,   F(audit_syslog), 0, 0 },
 	{ "log_level",		K_LEVEL,  F(log_level), 0, 0 },
 };
@@ -64,6 +70,10 @@ config_defaults(struct config *c)
 	c->max_versions = 20;
 	c->max_connections = 256;
 	c->idle_timeout = 30;
+	c->max_enrol_sessions = 16;
+	c->enrol_session_lifetime = 30;
+	c->enrol_max_request_size = 8 * 1024;
+	c->max_sessions_per_principal = 0;	/* set at the end of parsing */
 	c->log_level = LOG_LEVEL_INFO;
 	c->n_shell_uids = -1;	/* "secret", resolved by config_load */
 }
@@ -302,6 +312,10 @@ config_parse(struct config *c, const char *name, const char *text,
 			return -1;
 		}
 	}
+	/* one principal may take half the daemon, never all of it */
+	if (c->max_sessions_per_principal == 0)
+		c->max_sessions_per_principal = c->max_connections / 2 > 0 ?
+		    c->max_connections / 2 : 1;
 	if (c->n_shell_uids < 0) {
 		if (parse_uid("secret", &c->shell_uids[0]) != 0) {
 			seterr(err, errlen, name, lineno,

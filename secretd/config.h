@@ -31,6 +31,10 @@ struct config {
 	int	 max_connections;
 	int	 idle_timeout;		/* seconds */
 	int	 enrol_unknown_keys;
+	int	 max_enrol_sessions;	/* enrol-only sessions, on their own */
+	int	 enrol_session_lifetime; /* seconds, from hello */
+	size_t	 enrol_max_request_size;
+	int	 max_sessions_per_principal; /* default max_connections / 2 */
 	int	 audit_syslog;
 	enum log_level log_level;
 };

@@ -44,6 +44,9 @@ struct session {
 	char		 fingerprint[SSHKEY_FP_LEN + 1];
 	struct sshkey_pub key;			/* the key sshd verified */
 	int		 enrol_only;
+	int		 revoked;		/* its key is gone: close */
+	int		 counted;		/* in sesslimit.h's counts */
+	char		 whybuf[160];		/* a refused hello's message */
 	char		 client_addr[64];	/* "" when unknown */
 	int		 client_port;		/* 0 when unknown */
 };
@@ -63,6 +66,8 @@ struct request {
 	const json_t		*req;
 	json_t			*resp;		/* handler adds its fields */
 	const char		*why;		/* error message, static */
+	int			 refused;	/* an item was refused (a batch
+						   that succeeds) */
 	char			 whybuf[384];	/* or formatted here */
 
 	/* for the audit row */
@@ -140,5 +145,16 @@ void	req_audit_item_detail(struct request *r, const struct sd_path *path,
 
 /* The caller's principal id as a decimal string (static per thread). */
 const char *req_principal_param(const struct request *r);
+
+/*
+ * The fingerprint of the key the session authenticated with: sent with
+ * the principal id wherever SQL reads the caller's grants (WHO in
+ * store.c), so that a removed key holds none.
+ */
+static inline const char *
+req_key_param(const struct request *r)
+{
+	return r->sess->fingerprint;
+}
 
 #endif

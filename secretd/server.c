@@ -4,8 +4,10 @@
  * The socket is created 0600 (0660 with socket_group).  Every accepted
  * peer is checked with SO_PEERCRED before a single byte is read: only
  * uids listed in shell_users are served; any other peer is closed at
- * once.  Connections beyond max_connections get one "unavailable" line
- * and are closed.  On SIGTERM the listener closes, every connection's
+ * once.  Connections beyond max_connections + max_enrol_sessions get one
+ * "unavailable" line and are closed; once a connection's hello says whose
+ * it is, sesslimit.h counts it with its kind (known principals share
+ * max_connections, enrol-only sessions max_enrol_sessions).  On SIGTERM the listener closes, every connection's
  * read side is shut down (so a handler that is running finishes and
  * answers, and idle ones end), and we wait for the threads to leave.
  */
@@ -220,10 +222,12 @@ accept_one(const struct server_ctx *ctx, int lfd, pthread_attr_t *attr)
 		return;
 	}
 	pthread_mutex_lock(&conns_mu);
-	if (n_conns >= ctx->cfg->max_connections) {
+	if (n_conns >= ctx->cfg->max_connections +
+	    ctx->cfg->max_enrol_sessions) {
 		pthread_mutex_unlock(&conns_mu);
-		log_warn("max_connections (%d) reached",
-		    ctx->cfg->max_connections);
+		log_warn("max_connections (%d) + max_enrol_sessions (%d) "
+		    "reached", ctx->cfg->max_connections,
+		    ctx->cfg->max_enrol_sessions);
 		refuse_busy(fd);
 		close(fd);
 		return;

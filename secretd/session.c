@@ -6,10 +6,12 @@
  * hello, each line is one request: parsed strictly, dispatched through
  * the action table, run in its transaction with its audit row, and
  * answered with exactly one line, in order.  A bad line gets an error
- * response and the loop goes on; only framing loss, the idle timeout or
- * a failed write end the session.  Response buffers are wiped after use
- * since they may carry secret values.
+ * response and the loop goes on; only framing loss, the idle timeout, a
+ * write the client does not read within idle_timeout, a revoked key, or
+ * the end of an enrol-only session's lifetime end the session.  Response
+ * buffers are wiped after use since they may carry secret values.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +23,65 @@
 #include "dispatch.h"
 #include "linereader.h"
 #include "log.h"
+#include "monotime.h"
 #include "proto.h"
+#include "revoke.h"
 #include "session.h"
+#include "sesslimit.h"
 #include "store.h"
 #include "write_batch.h"
 #include "xmalloc.h"
 
 #define REQUEST_ID_MAX	128
 
+/*
+ * The most JSON values (and object members) a request may hold.  Parsed,
+ * each costs ~100 bytes whatever its size, so a 1 MiB line of tiny values
+ * grew the daemon by up to 37 MiB; capped, a request costs at most ~7 MiB
+ * more than its bytes (docs/security.md, "Memory per request").  The largest
+ * request in use, a get_many of 10 000 paths, fits up to 5 levels deep.
+ */
+#define REQUEST_MAX_VALUES	65536
+
+/*
+ * An upper bound on the values and members of JSON text: each but the
+ * first follows a '[', '{', ',' or ':' outside a string.
+ */
+static size_t
+json_value_bound(const char *s, size_t len)
+{
+	size_t i, n = 1;
+	int in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == '[' || s[i] == '{' || s[i] == ',' ||
+		    s[i] == ':')
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Send one answer.  A client that does not read it within idle_timeout
+ * is dropped: it would hold its thread (and its place) for ever.
+ */
 static int
-send_json(int fd, json_t *obj)
+send_json(const struct server_ctx *ctx, int fd, json_t *obj)
 {
 	size_t len;
 	char *buf = proto_dump(obj, &len);
-	int r = write_all(fd, buf, len);
+	int r = write_all_timeout(fd, buf, len, ctx->cfg->idle_timeout * 1000);
 
+	if (r != 0 && errno == ETIMEDOUT)
+		log_warn("the client read no answer for %d s: dropped",
+		    ctx->cfg->idle_timeout);
 	freezero(buf, len);
 	return r;
 }
@@ -147,6 +193,17 @@ session_start(const struct server_ctx *ctx, struct session *s, int fd,
 		goto out;
 	}
 	s->enrol_only = s->principal_id == 0;
+	if ((e = sesslimit_begin(ctx->cfg, s->principal_id, s->whybuf,
+	    sizeof(s->whybuf))) != 0) {
+		log_warn("session for %s (%s) from %s refused: %s",
+		    s->enrol_only ? "(enrol-only)" : s->principal,
+		    s->fingerprint, s->client_addr[0] ? s->client_addr : "?",
+		    s->whybuf);
+		json_decref(resp);
+		resp = proto_error(json_object_get(req, "id"), e, s->whybuf);
+		goto out;
+	}
+	s->counted = 1;
 	json_object_set_new(resp, "principal", s->enrol_only ? json_null() :
 	    json_string(s->principal));
 	json_object_set_new(resp, "enrol_only", json_boolean(s->enrol_only));
@@ -156,7 +213,7 @@ session_start(const struct server_ctx *ctx, struct session *s, int fd,
 	    s->client_addr[0] ? s->client_addr : "?");
 	go_on = 1;
 out:
-	if (send_json(fd, resp) != 0)
+	if (send_json(ctx, fd, resp) != 0)
 		go_on = 0;
 	json_decref(resp);
 	json_decref(req);
@@ -166,11 +223,11 @@ out:
 static int
 check_global(struct request *r, int needed)
 {
-	const char *v[1] = { req_principal_param(r) };
+	const char *v[2] = { req_principal_param(r), req_key_param(r) };
 	PGresult *res;
 	int e, held;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 1, v, NULL, NULL, &res)) != 0)
+	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
 		return e;
 	held = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -370,6 +427,12 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	else
 		e = run_in_batch(&r, a);
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
+	/* refused: because the session's key is gone?  Then say so and
+	 * close (revoke.h); a refusal is the only sign of it */
+	if ((e == SD_EPERM || r.refused) && revoke_check(ctx, s)) {
+		e = SD_EUNAUTH;
+		r.why = revoke_message(s, r.whybuf, sizeof(r.whybuf));
+	}
 	if (e != 0) {
 		if (r.why == NULL)
 			r.why = e == SD_EUNAVAIL ? "database unavailable, "
@@ -401,6 +464,9 @@ handle_line(const struct server_ctx *ctx, struct session *s,
 	const json_t *id;
 	json_t *req, *resp;
 
+	if (json_value_bound(line, len) > REQUEST_MAX_VALUES)
+		return proto_error(NULL, SD_ETOOLARGE, "more than 65536 JSON "
+		    "values in one request");
 	if ((req = proto_parse(line, len, &why)) == NULL)
 		return proto_error(NULL, SD_EBADREQ, why);
 	id = json_object_get(req, "id");
@@ -429,6 +495,7 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 	char tag[32], *line;
 	size_t len;
 	int r, timeout = ctx->cfg->idle_timeout * 1000;
+	int64_t end = -1;	/* enrol-only: when its lifetime is over */
 	json_t *resp;
 
 	memset(&s, 0, sizeof(s));
@@ -443,8 +510,21 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 		goto out;
 	snprintf(tag, sizeof(tag), "s%.8s", s.id);
 	log_set_tag(tag);
+	if (s.enrol_only) {
+		/* anyone's key may get here: short, small, few (sesslimit.h) */
+		linereader_set_max(lr, ctx->cfg->enrol_max_request_size);
+		end = monotime_ms() + ctx->cfg->enrol_session_lifetime * 1000LL;
+	}
 
 	for (;;) {
+		if (end >= 0 && (timeout = (int)(end - monotime_ms())) <= 0) {
+			log_info("enrol-only session closed after %d s "
+			    "(enrol_session_lifetime)",
+			    ctx->cfg->enrol_session_lifetime);
+			break;
+		}
+		if (timeout > ctx->cfg->idle_timeout * 1000)
+			timeout = ctx->cfg->idle_timeout * 1000;
 		r = linereader_next(lr, timeout, &line, &len);
 		if (r == LR_LINE)
 			resp = handle_line(ctx, &s, line, len);
@@ -455,16 +535,27 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 			resp = proto_error(NULL, SD_EBADREQ,
 			    "NUL byte in request");
 		else {
-			if (r == LR_TIMEOUT)
+			if (r == LR_TIMEOUT && end >= 0 && monotime_ms() >= end)
+				log_info("enrol-only session closed after %d s "
+				    "(enrol_session_lifetime)",
+				    ctx->cfg->enrol_session_lifetime);
+			else if (r == LR_TIMEOUT)
 				log_debug("idle timeout");
 			break;
 		}
-		r = send_json(fd, resp);
+		r = send_json(ctx, fd, resp);
 		json_decref(resp);
 		if (r != 0)
 			break;
+		if (s.revoked) {
+			log_info("key %s of %s was revoked: session closed",
+			    s.fingerprint, s.principal);
+			break;
+		}
 	}
 out:
+	if (s.counted)
+		sesslimit_end(s.principal_id);
 	sshkey_pub_free(&s.key);
 	linereader_free(lr);
 	log_set_tag(NULL);

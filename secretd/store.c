@@ -21,14 +21,29 @@
 	"coalesce(v.version IS NOT NULL AND NOT v.deleted, false)"
 
 /*
- * One walk down path $2 for principal $1: "perms" is the union of its
- * grants on the way, "target" the node at the end of the path (no row
- * when it does not exist).  Each level is one index lookup, a scalar
+ * The caller of a request, from its session's key: principal pr while
+ * key fp (the fingerprint the session authenticated with) still belongs
+ * to it, else NULL, which no group_member row matches.  Every statement
+ * that reads the caller's grants names the caller this way, so removing
+ * the key, the principal, a membership or a grant takes effect on the
+ * next statement of every open session, on every secretd of the
+ * database (docs/security.md, "Revocation"): one more index lookup in a
+ * statement the request runs anyway, not one more round trip.
+ */
+#define WHO(pr, fp) \
+	    "(SELECT k.principal_id FROM principal_key k " \
+	    "WHERE k.fingerprint = " fp "::text " \
+	    "AND k.principal_id = " pr "::bigint)"
+
+/*
+ * One walk down path $2 for principal $1 with key fp (WHO): "perms" is
+ * the union of its grants on the way, "target" the node at the end of
+ * the path (no row when it does not exist).  Each level is one index lookup, a scalar
  * subquery, so that no plan can scan node instead (a plan made while
  * the table was small would: node is small until the secrets come); a
  * step that finds nothing has a NULL id and ends the walk.
  */
-#define PATH_WALK \
+#define PATH_WALK(fp) \
 	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL " \
 	    "SELECT w.depth + 1, (SELECT n.id FROM node n " \
 	    "WHERE n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1]) " \
@@ -36,22 +51,24 @@
 	    "AND w.depth < cardinality($2::text[])), " \
 	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk " \
 	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m " \
-	    "ON m.group_id = g.group_id AND m.principal_id = $1::bigint), " \
+	    "ON m.group_id = g.group_id AND m.principal_id = " \
+	    WHO("$1", fp) "), " \
 	    "target AS (SELECT id FROM walk " \
 	    "WHERE depth = cardinality($2::text[]) AND id IS NOT NULL) "
 
 /*
  * The same walk for many requests at once (a batch): principal $1, path
- * $2 and a third column ($3, named col) per request, each an array with
- * an element per request.  "res" has a row per request: ord (its place),
+ * $2, a third column ($3, named col) and the session's key $4 (WHO) per
+ * request, each an array with an element per request.  "res" has a row per request: ord (its place),
  * col, perms p and the target node (NULL when the path does not exist).
  * Each level is one index lookup, as in PATH_WALK.
  */
 #define PATHS_WALK(col) \
-	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, u.who, " \
+	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, " \
+	    WHO("u.who", "u.fp") " AS who, " \
 	    "u.path::text[] AS path, u." col " FROM unnest($1::bigint[], " \
-	    "$2::text[], $3::integer[]) WITH ORDINALITY " \
-	    "AS u(who, path, " col ", ord)), " \
+	    "$2::text[], $3::integer[], $4::text[]) WITH ORDINALITY " \
+	    "AS u(who, path, " col ", fp, ord)), " \
 	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, " \
 	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, " \
 	    "w.depth + 1, (SELECT n.id FROM node n WHERE n.parent_id = w.id " \
@@ -73,16 +90,19 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "JOIN principal p ON p.id = k.principal_id "
 	    "WHERE k.fingerprint = $1" },
 	[ST_GLOBAL_PERMS] = { "global_perms",
-	    "SELECT sd_global_perms($1::bigint)" },
+	    "SELECT sd_global_perms(" WHO("$1", "$2") ")" },
 	[ST_PRINCIPAL_GROUPS] = { "principal_groups",
 	    "SELECT g.name FROM group_member m JOIN grp g ON g.id = m.group_id "
 	    "WHERE m.principal_id = $1 ORDER BY g.name" },
+	/* off the fast path: after a refusal, is the session's key gone? */
+	[ST_KEY_VALID] = { "key_valid",
+	    "SELECT EXISTS " WHO("$1", "$2") },
 	/* one walk down the path serves the permission check and the node */
 	[ST_NODE_PERMS] = { "node_perms",
-	    PATH_WALK
+	    PATH_WALK("$3")
 	    "SELECT perms.p, target.id FROM perms LEFT JOIN target ON true" },
 	[ST_GET] = { "get",
-	    PATH_WALK
+	    PATH_WALK("$4")
 	    "SELECT perms.p, n.id, v.version, v.deleted, v.key_id, v.nonce, "
 	    "v.ciphertext, sd_ts(v.created_at), v.created_by "
 	    "FROM perms LEFT JOIN target ON true "
@@ -100,14 +120,14 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "AND v.version = coalesce(res.want, n.current_version) "
 	    "WHERE n.id = res.target) x ON true ORDER BY res.ord" },
 	/*
-	 * get and its audit row in one statement, for a lone get that
-	 * expects version $4 (get_hint.h): the row ($6..$20, as
-	 * audit_insert's $1..$15, built for a success at version $4) is
+	 * get and its audit row in one statement, for a lone get (ST_GET's
+	 * $1..$4) that expects version $5 (get_hint.h): the row ($7..$21,
+	 * as audit_insert's $1..$15, built for a success at version $5) is
 	 * inserted only if the read succeeds at that version, and commits
 	 * with the statement; else nothing is written.
 	 */
 	[ST_GET_AUDITED] = { "get_audited",
-	    PATH_WALK ", "
+	    PATH_WALK("$4") ", "
 	    "g AS MATERIALIZED (SELECT perms.p, n.id, v.version, v.deleted, "
 	    "v.key_id, v.nonce, v.ciphertext, sd_ts(v.created_at), "
 	    "v.created_by "
@@ -118,11 +138,11 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "a AS (INSERT INTO audit_log (principal, fingerprint, action, "
 	    "path, version, result, error_code, client_addr, client_port, "
 	    "session_id, request_id, value_hash, detail, at, mac) "
-	    "SELECT $6, $7, $8, $9::text[], $10, $11, $12, $13, $14, $15, "
-	    "$16, $17, $18::json, 'epoch'::timestamptz + $19::bigint * "
-	    "interval '1 microsecond', $20 FROM g "
-	    "WHERE g.p & $5::integer = $5::integer AND $5::integer <> 0 "
-	    "AND g.version = $4::integer AND NOT g.deleted "
+	    "SELECT $7, $8, $9, $10::text[], $11, $12, $13, $14, $15, $16, "
+	    "$17, $18, $19::json, 'epoch'::timestamptz + $20::bigint * "
+	    "interval '1 microsecond', $21 FROM g "
+	    "WHERE g.p & $6::integer = $6::integer AND $6::integer <> 0 "
+	    "AND g.version = $5::integer AND NOT g.deleted "
 	    "AND g.ciphertext IS NOT NULL RETURNING id) "
 	    "SELECT g.*, (SELECT id FROM a) FROM g" },
 	/* "stale" as in put_lock: read it again, lock in hand */
@@ -216,7 +236,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * The walk, the permission check and the lock of the node, for a
 	 * put or a batch of puts (one statement: each parameter an array,
 	 * an element per put, struct deferred_read): principal $1, path $2,
-	 * the permission bits $3 ("need") needed.  Nothing is locked for a put
+	 * the permission bits $3 ("need") needed, the session's key $4.  Nothing is locked for a put
 	 * unless its principal holds every bit of its $3; nodes are locked
 	 * in id order, so that two batches cannot deadlock.  A row per put,
 	 * in their order: "found" is the node at the path before the lock
@@ -348,7 +368,8 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "SELECT count(*) FROM secret_version "
 	    "WHERE node_id = $1 AND version = ANY($2::integer[])" },
 	/*
-	 * The readable values below a node: permissions accumulate down the
+	 * The readable values below a node for principal $1 with key $8
+	 * (WHO): permissions accumulate down the
 	 * tree from those held at the node ($3), one grant lookup per node;
 	 * a value is returned only where they hold $6 (read).  The answer is
 	 * bounded in bytes as well as rows: "upto" runs the ciphertext and
@@ -362,7 +383,8 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_GET_TREE] = { "get_tree",
 	    "WITH RECURSIVE g AS (SELECT ng.node_id, ng.perms "
 	    "FROM node_grant ng JOIN group_member m "
-	    "ON m.group_id = ng.group_id AND m.principal_id = $1), "
+	    "ON m.group_id = ng.group_id AND m.principal_id = "
+	    WHO("$1", "$8") "), "
 	    "t(id, rel, perms) AS ("
 	    "SELECT n.id, ARRAY[n.name], $3::integer | coalesce((SELECT "
 	    "bit_or(g.perms) FROM g WHERE g.node_id = n.id), 0) "

@@ -13,12 +13,13 @@
 
 enum stmt {
 	ST_KEY_LOOKUP,		/* fp -> principal id, name */
-	ST_GLOBAL_PERMS,	/* principal id -> bits */
+	ST_GLOBAL_PERMS,	/* principal id, key fp -> bits */
 	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
-	ST_NODE_PERMS,		/* principal id, path -> bits, node id */
-	ST_GET,			/* principal id, path, version? -> row */
+	ST_KEY_VALID,		/* principal id, key fp -> still its key? */
+	ST_NODE_PERMS,		/* principal id, path, key fp -> bits, node id */
+	ST_GET,			/* principal id, path, version?, key fp -> row */
 	ST_GET_MANY,		/* ST_GET for many reads, as arrays */
-	ST_GET_AUDITED,		/* ST_GET's, expected version, READ, audit
+	ST_GET_AUDITED,		/* ST_GET's 4, expected version, READ, audit
 				   row (15) -> ST_GET's row, row id or NULL */
 	ST_NODE_LOCK,		/* node id -> node id, current, live, stale
 				   (locks) */
@@ -29,7 +30,7 @@ enum stmt {
 	ST_LIST_TREE,		/* node id, limit */
 	ST_HISTORY,		/* node id */
 	ST_ENSURE_PATH,		/* path -> node id */
-	ST_PUT_LOCK,		/* principal, path, needed -> perms, found,
+	ST_PUT_LOCK,		/* principal, path, needed, key fp -> perms, found,
 				   node, current, live, stale (locks) */
 	ST_ACL_GET,		/* path -> depth, group, perms */
 	ST_ACL_GLOBAL_GET,	/* -> group, perms */
@@ -61,7 +62,8 @@ enum stmt {
 	ST_VERSION_GET,		/* node, version -> deleted, key, nonce, ct */
 	ST_DESTROY,		/* node, versions[] -> versions destroyed */
 	ST_VERSIONS_COUNT,	/* node, versions[] -> how many exist */
-	ST_GET_TREE,		/* principal, node, perms at node, recursive, limit */
+	ST_GET_TREE,		/* principal, node, perms at node, recursive,
+				   limit, READ, bytes, key fp */
 	ST_ACL_WHO,		/* path -> perms, principal, group, depth */
 	ST_TOKEN_CREATE,	/* hash, pattern, groups, uses, rekey, cidrs, ttl s, by */
 	ST_TOKEN_LIST,

@@ -90,6 +90,8 @@ if [ -d "$BW" ]; then
 	env_remove "$BW"
 fi
 mkdir -p "$(dirname "$BW")"
+# the idle-memory run opens IDLE_CONNS sessions, all of them admin's
+export SD_CONF_EXTRA="max_sessions_per_principal = $IDLE_CONNS"
 say "starting PostgreSQL, secretd and sshd in $BW"
 env_up "$BW" "$BENCH_BIN" secretd-bench || fatal "env_up failed"
 # shellcheck disable=SC1091

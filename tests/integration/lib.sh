@@ -53,6 +53,7 @@
 #   ensure_secret_user    OS user "secret" (system, /bin/sh, password "*")
 #   rundir_up             RUNDIR + secret-shell copy
 #   secretd_conf / secretd_init / secretd_migrate / secretd_up / secretd_down
+#                         (SD_CONF_EXTRA: one more line for secretd.conf)
 #                         (secretd_up runs `secretd migrate` before a restart)
 #   sshd_up / sshd_down   (retries with a new port if the bind fails)
 #   write_env             W/env (see DESIGN §10 for the required variables)
@@ -111,6 +112,8 @@
 #                         done_testing
 #   helper_stop NAME [SIG]  signal it (TERM) if it still runs, wait, forget
 #                         it; exit status in HELPER_RC
+#   bg_note PID / bg_kill SIG PID   a background process that may end by
+#                         itself: signal it only while it is still the same
 #   helper_stop_all / helper_check   (by hand; at the end, helpers are
 #                         stopped for you)
 #   at_exit CMD           run CMD when the file ends (never `trap ... EXIT`:
@@ -519,6 +522,7 @@ secretd_conf() {
 	enrol_unknown_keys = yes
 	log_level = debug
 	idle_timeout = 30
+	${SD_CONF_EXTRA:-}
 	EOF
 	mv "$W/secretd.conf.tmp" "$W/secretd.conf"
 	SECRETD_CONF=$W/secretd.conf
@@ -1067,6 +1071,13 @@ sd_exit() {
 # reported as such, with its exit status and log, at the next describe
 # or at done_testing, rather than as confusing failures of later checks.
 declare -A SD_HELPER_PID=() SD_HELPER_START=()
+
+# bg_note PID: remember the start time of PID, just started with `&`
+# (bg_note $!); bg_kill SIG PID: signal PID only if it is still that
+# process (it may have ended, and its pid be another's, by then).
+declare -A SD_BG_START=()
+bg_note() { sd_starttime "$1" && SD_BG_START[$1]=$SD_START; }
+bg_kill() { [ -n "${2:-}" ] && sd_kill_same "$1" "$2" "${SD_BG_START[$2]:-}"; }
 
 # helper_start NAME CMD...: CMD in the background, stdout and stderr
 # appended to $T/NAME.log; its pid in HELPER_PID.

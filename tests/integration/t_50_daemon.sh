@@ -18,6 +18,8 @@ ALT=$RUNDIR/alt.sock
 sed -e "s|^socket = .*|socket = $ALT|" -e 's|^enrol_unknown_keys = .*|enrol_unknown_keys = no|' \
 	-e 's|^idle_timeout = .*|idle_timeout = 2|' "$W/secretd.conf" >"$T/alt.conf"
 echo "max_connections = 2" >>"$T/alt.conf"
+# (both of them admin's: beyond its default of half, t_56 tests that cap)
+echo "max_sessions_per_principal = 2" >>"$T/alt.conf"
 helper_start alt "$BIN/secretd" -c "$T/alt.conf" serve
 for _ in $(seq 100); do [ -S "$ALT" ] && break; sleep 0.1; done
 [ -S "$ALT" ] || { cat "$T/alt.log"; die "alt secretd did not start"; }

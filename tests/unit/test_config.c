@@ -35,6 +35,10 @@ test_defaults(void **state)
 	assert_int_equal(c.max_connections, 256);
 	assert_int_equal(c.idle_timeout, 30);
 	assert_int_equal(c.enrol_unknown_keys, 0);
+	assert_int_equal(c.max_enrol_sessions, 16);
+	assert_int_equal(c.enrol_session_lifetime, 30);
+	assert_int_equal(c.enrol_max_request_size, 8192);
+	assert_int_equal(c.max_sessions_per_principal, 128);
 	assert_int_equal(c.audit_syslog, 0);
 	assert_null(c.admin_database);
 	assert_null(c.socket_group);
@@ -64,6 +68,10 @@ test_all_keys(void **state)
 	    "max_connections = 10\n"
 	    "idle_timeout = 7\n"
 	    "enrol_unknown_keys = yes\n"
+	    "max_enrol_sessions = 3\n"
+	    "enrol_session_lifetime = 9\n"
+	    "enrol_max_request_size = 4096\n"
+	    "max_sessions_per_principal = 2\n"
 	    "audit_syslog = no\n"
 	    "log_level = debug\r\n";
 
@@ -84,8 +92,30 @@ test_all_keys(void **state)
 	assert_int_equal(c.max_connections, 10);
 	assert_int_equal(c.idle_timeout, 7);
 	assert_int_equal(c.enrol_unknown_keys, 1);
+	assert_int_equal(c.max_enrol_sessions, 3);
+	assert_int_equal(c.enrol_session_lifetime, 9);
+	assert_int_equal(c.enrol_max_request_size, 4096);
+	assert_int_equal(c.max_sessions_per_principal, 2);
 	assert_int_equal(c.audit_syslog, 0);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	config_free(&c);
+}
+
+/* Unset, the per-principal cap is half of max_connections (at least 1). */
+static void
+test_per_principal_default(void **state)
+{
+	struct config c;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(&c, "shell_users = 0\nmax_connections = 10\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.max_sessions_per_principal, 5);
+	config_free(&c);
+	assert_int_equal(parse(&c, "shell_users = 0\nmax_connections = 1\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.max_sessions_per_principal, 1);
 	config_free(&c);
 }
 
@@ -114,6 +144,18 @@ test_errors(void **state)
 		    "t.conf:1: enrol_unknown_keys must be yes or no" },
 		{ "log_level = loud\n", "t.conf:1: log_level must be debug, "
 		    "info, warn or error" },
+		{ "max_enrol_sessions = 0\n", "t.conf:1: max_enrol_sessions "
+		    "must be an integer from 1 to 1024" },
+		{ "enrol_session_lifetime = 3601\n", "t.conf:1: "
+		    "enrol_session_lifetime must be an integer from 1 to 3600" },
+		{ "enrol_max_request_size = 1023\n", "t.conf:1: "
+		    "enrol_max_request_size must be an integer from 1024 to "
+		    "1048576" },
+		{ "max_sessions_per_principal = 0\n", "t.conf:1: "
+		    "max_sessions_per_principal must be an integer from 1 to "
+		    "4096" },
+		{ "max_sessions_per_principal = 2\nmax_sessions_per_principal "
+		    "= 3\n", "t.conf:2: max_sessions_per_principal set twice" },
 		{ "socket\n", "t.conf:1: expected \"key = value\"" },
 		{ "socket =\n", "t.conf:1: socket needs a value" },
 		{ "socket = a\nsocket = b\n", "t.conf:2: socket set twice" },
@@ -157,6 +199,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_per_principal_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
 	};

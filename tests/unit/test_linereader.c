@@ -506,11 +506,63 @@ test_write_all(void **state)
 	free(buf);
 }
 
+/* A peer that never reads: -1 with ETIMEDOUT once the time is up. */
+static void
+test_write_all_timeout(void **state)
+{
+	struct timespec t0, t1;
+	size_t n = 4 * 1024 * 1024;
+	char *buf = calloc(1, n);
+	long ms;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write_all_timeout(sv[1], "x\n", 2, 100), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	assert_int_equal(write_all_timeout(sv[1], buf, n, 300), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 250 && ms < 3000);
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
+}
+
+/* A lower maximum applies from the next line on. */
+static void
+test_set_max(void **state)
+{
+	struct linereader *lr;
+	char *line;
+	size_t len;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	lr = linereader_fd(sv[0], 100);
+	assert_int_equal(write_all(sv[1], "0123456789\n0123456789\nabc\n",
+	    26), 0);
+	assert_int_equal(linereader_next(lr, 1000, &line, &len), LR_LINE);
+	linereader_set_max(lr, 5);
+	linereader_set_max(lr, 50);	/* never raised */
+	assert_int_equal(linereader_next(lr, 1000, &line, &len), LR_TOOLONG);
+	assert_int_equal(linereader_next(lr, 1000, &line, &len), LR_LINE);
+	assert_string_equal(line, "abc");
+	linereader_free(lr);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_pipe),
+		cmocka_unit_test(test_write_all_timeout),
+		cmocka_unit_test(test_set_max),
 		cmocka_unit_test(test_split_reads),
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_too_long_fd),
