@@ -453,7 +453,7 @@ check_audit(struct doctor *d)
 	struct keyring *kr;
 	struct db_pool *pool;
 	struct db *db;
-	json_t *bad_row;
+	json_t *bad_row, *noargs;
 	char err[512];
 	int e;
 
@@ -474,6 +474,7 @@ check_audit(struct doctor *d)
 	memset(&r, 0, sizeof(r));
 	r.ctx = &ctx;
 	r.db = db;
+	r.req = noargs = json_object();		/* audit.verify with no options */
 	r.resp = json_object();
 	r.version = -1;
 	if ((e = act_audit_verify(&r)) != 0)
@@ -495,6 +496,7 @@ check_audit(struct doctor *d)
 		    "problem")) : "?");
 	}
 	json_decref(r.resp);
+	json_decref(noargs);
 	db_release(pool, db);
 	db_pool_free(pool);
 	keyring_free(kr);

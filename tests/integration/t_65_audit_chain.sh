@@ -40,6 +40,7 @@ if [ ! -e /dev/log ]; then
 fi
 helper_start t "$BIN/secretd" -c "$T/t.conf" serve	# (log: $T/t.log)
 TPID=$HELPER_PID
+TD_PIDS=$TPID	# every daemon of this file, for its lines in syslog
 for _ in $(seq 100); do [ -S "$TS" ] && break; sleep 0.1; done
 [ -S "$TS" ] || { cat "$T/t.log"; die "second secretd did not start"; }
 cleanup() {
@@ -203,6 +204,7 @@ start_td() {	# start_td CONF
 	rm -f "$TS"
 	helper_start t "$BIN/secretd" -c "$1" serve
 	TPID=$HELPER_PID
+	TD_PIDS="$TD_PIDS $TPID"
 	for _ in $(seq 100); do [ -S "$TS" ] && break; sleep 0.1; done
 	[ -S "$TS" ] || { cat "$T/t.log"; die "secretd did not restart"; }
 }
@@ -211,7 +213,13 @@ stop_td() {
 	expect_eq "$HELPER_RC" 0 "secretd stopped cleanly"
 	TPID=
 }
-heads() { grep -o 'audit head [0-9]*:[0-9a-f]*' "$T/syslog" | cut -d' ' -f3; }
+# The heads this file's daemons logged (other daemons log to the same
+# /dev/log: the test environment's, and another suite's beside it).
+heads() {
+	local p re=
+	for p in $TD_PIDS; do re="$re${re:+|}secretd\[$p\]"; done
+	grep -E "($re): " "$T/syslog" | grep -o 'audit head [0-9]*:[0-9a-f]*' | cut -d' ' -f3
+}
 db_head() { tsql "SELECT seq || ':' || encode(hash, 'hex') FROM audit_seal ORDER BY seq DESC LIMIT 1"; }
 
 describe "truncation: deleting the newest rows and seals is reported as truncated, not healed by later seals"

@@ -24,11 +24,11 @@ ROLE=secretd_t95
 PGADMIN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
 SPID=
 cleanup() {
-	if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+	helper_stop setup-secretd	# (before the database goes)
 	sql "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 	sql "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 }
-trap cleanup EXIT
+at_exit cleanup
 cleanup
 
 # ------------------------------------------------------ --help, --version
@@ -152,8 +152,8 @@ expect_out_match '^nothing changed: this host was already set up$'
 expect_eq "$(sums)" "$before" "no file changed"
 
 describe "a secretd started on what setup wrote knows the admin (whoami over its socket)"
-"${SD_SECRETD_ENV[@]}" "$BIN/secretd" -c "$S/etc/secretd.conf" serve 2>"$T/setup-secretd.log" &
-SPID=$!
+helper_start setup-secretd "${SD_SECRETD_ENV[@]}" "$BIN/secretd" -c "$S/etc/secretd.conf" serve
+SPID=$HELPER_PID
 for _ in $(seq 100); do [ -S "$S/run/secretd.sock" ] && break; sleep 0.1; done
 [ -S "$S/run/secretd.sock" ] || { cat "$T/setup-secretd.log" >&2; die "secretd did not start on the setup configuration"; }
 cp "$K.pub" "$T/t95admin.pub"    # W/keys is root's only; sock.py runs as secret
@@ -169,8 +169,7 @@ expect_err ""
 expect_eq "$(grep -cv '^ok   ' "$OUT_FILE")" 0 "every line is ok"
 expect_out_match '^ok   audit chain: intact \([1-9][0-9]* rows'
 expect_out_contains "ok   database: role $ROLE may INSERT and SELECT audit rows, never UPDATE or DELETE them"
-kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+helper_stop setup-secretd
 SPID=
 if grep -qE "$SD_SAN_RE" "$T/setup-secretd.log"; then
 	fail "sanitizer report from the setup secretd: $(grep -E -m 3 "$SD_SAN_RE" "$T/setup-secretd.log")"
