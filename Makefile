@@ -74,7 +74,7 @@ $(CLIENT_A): $(call obj,$(CLIENT_SRCS))
 
 $(BIN)/secretd: $(call obj,secretd/main.c) $(SECRETD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium -lsystemd
 $(BIN)/secret-shell: $(call obj,secret-shell/main.c) $(SHELL_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson -lsodium
@@ -84,7 +84,7 @@ $(BIN)/secret: $(call obj,client/main.c) $(CLIENT_A) $(LIB_A)
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(SECRETD_A) $(SHELL_A) $(CLIENT_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium -lsystemd
 
 # libFuzzer targets, one per parser (tests/fuzz/README.md).
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))

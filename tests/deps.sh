@@ -16,6 +16,7 @@ PACKAGES=(
 	                        # with --no-install-recommends, and -fsanitize fails to link
 	pkg-config
 	libpq-dev libssh-dev libjansson-dev libsodium-dev
+	libsystemd-dev          # sd_notify: secretd.service is Type=notify
 	libcmocka-dev           # unit tests
 	# integration tests and the dev environment
 	postgresql              # server (/usr/lib/postgresql/15/bin), creates OS user postgres
@@ -32,6 +33,9 @@ PACKAGES=(
 	python3                 # raw-socket protocol tests
 	chromium                # renders the HTML audit report (t_90_audit_report)
 	fonts-dejavu-core       # fonts for that rendering
+	# packaging checks (tests/manlint.sh, tests/units.sh)
+	mandoc                  # mandoc -Tlint on every man page
+	systemd                 # systemd-analyze verify / security on contrib/ units
 )
 
 # missing PKG...: print those of PKG... that are not installed (one dpkg-query).
