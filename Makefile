@@ -120,6 +120,13 @@ lint: all
 	tests/manlint.sh
 	tests/units.sh
 
+# Debian packages (DESIGN §10): build/deb/*.deb, lintian clean; then
+# installed into a Debian 12 chroot and used there.
+deb:
+	tests/deb/build.sh
+check-deb: deb
+	tests/deb/check.sh
+
 dev-up: all
 	@tests/integration/dev.sh up
 dev-down:

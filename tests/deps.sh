@@ -38,6 +38,18 @@ PACKAGES=(
 	systemd                 # systemd-analyze verify / security on contrib/ units
 )
 
+# `tests/deps.sh deb` / `tests/deps.sh check-deb`: what make deb (the
+# build dependencies in debian/control, the packaging tools) and make
+# check-deb (also debootstrap for the Debian 12 chroot) need instead.
+case ${1:-} in
+deb | check-deb)
+	PACKAGES=(build-essential debhelper dpkg-dev fakeroot lintian pkg-config
+		libpq-dev libssh-dev libjansson-dev libsodium-dev libsystemd-dev)
+	[ "$1" = check-deb ] && PACKAGES+=(debootstrap debian-archive-keyring) ;;
+"") ;;
+*) echo "usage: tests/deps.sh [deb|check-deb]" >&2; exit 2 ;;
+esac
+
 # missing PKG...: print those of PKG... that are not installed (one dpkg-query).
 missing_of() {
 	local installed p
