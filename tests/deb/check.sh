@@ -1,0 +1,156 @@
+#!/bin/bash
+# tests/deb/check.sh - make check-deb (DESIGN §10): install the packages
+# that make deb built into a fresh Debian 12 chroot that has PostgreSQL,
+# run `secretd setup`, start secretd and sshd there, walk the three
+# journeys with the installed `secret`, run `secretd doctor`, and purge
+# the packages (tests/deb/inside.sh does all that inside the chroot).
+#
+# The chroot: debootstrap --variant=minbase bookworm from the machine's
+# Debian mirror (its apt sources), plus PostgreSQL, OpenSSH and the
+# packages' run-time libraries.  Made once and kept as a tarball under
+# build/deb-chroot/ (about a minute and a half the first time); every run
+# unpacks a fresh copy of it (seconds), so nothing of a run survives into
+# the next.  The tarball's name carries a hash of its recipe: changing
+# the recipe below makes a new one.
+#
+# Each run's chroot runs in namespaces of its own (unshare): its own
+# network (loopback only: no port clash with the machine's sshd or
+# PostgreSQL, and no network at all, so the check installs only what the
+# tarball holds), its own mounts (/proc, /dev, /run vanish with it) and
+# its own pids (every process it started ends with it).
+#
+# Root only.  Environment: CHECK_DEB_KEEP=1 keeps the run's chroot (its
+# path is printed); SECRETD_CHECK_DEB_MANUAL=1 deploys by hand as
+# docs/operations.md says (init, configuration, sshd snippet) where this
+# secretd has no `setup` command.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+start=$(date +%s)
+
+[ "$(id -u)" = 0 ] || { echo "check-deb: run as root (debootstrap, chroot, namespaces)" >&2; exit 1; }
+tests/deps.sh check-deb
+
+version=$(cat VERSION)
+arch=$(dpkg --print-architecture)
+DEBS=("build/deb/secretd_${version}_$arch.deb" "build/deb/secret-client_${version}_$arch.deb")
+for d in "${DEBS[@]}"; do
+	[ -f "$d" ] || { echo "check-deb: $d missing: run make deb first" >&2; exit 1; }
+done
+
+# The machine's Debian mirror, from its apt sources (deb822 or one-line).
+mirror() {
+	local m
+	m=$(awk '/^URIs:/ && $2 ~ /\/debian\/?$/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$m" ] || m=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+MIRROR=$(mirror)
+SUITE=bookworm
+# What the chroot holds besides minbase: the server side's PostgreSQL and
+# sshd, the client's ssh-keygen, systemd-tmpfiles and systemd-analyze, and
+# the packages' dependencies (so that
+# dpkg -i needs no network).
+EXTRA=(adduser passwd postgresql openssh-server openssh-client procps systemd
+	libjansson4 libpq5 libsodium23 libssh-4 libsystemd0)
+RECIPE="v1 $SUITE $MIRROR ${EXTRA[*]}"
+KEY=$(printf '%s' "$RECIPE" | sha256sum | cut -c1-12)
+CACHE=$ROOT/build/deb-chroot
+TARBALL=$CACHE/$SUITE-$KEY.tar.gz
+
+# no_mounts DIR: nothing is mounted at or below DIR (so rm -rf is safe).
+no_mounts() {
+	! awk -v d="$1" '$2 == d || index($2, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mounts
+}
+
+# remove_tree DIR: rm -rf, refused while anything is mounted below it.
+remove_tree() {
+	[ -e "$1" ] || return 0
+	if ! no_mounts "$1"; then
+		echo "check-deb: something is still mounted below $1; not removing it" >&2
+		return 1
+	fi
+	rm -rf --one-file-system "$1"
+}
+
+build_tarball() {
+	local t0 dir
+	t0=$(date +%s)
+	dir=$CACHE/make.$$
+	remove_tree "$dir"
+	mkdir -p "$dir"
+	echo "== debootstrap $SUITE from $MIRROR (made once; kept as $TARBALL)"
+	debootstrap --variant=minbase "$SUITE" "$dir" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 || {
+		tail -20 "$CACHE/debootstrap.log"
+		echo "check-deb: debootstrap failed (log: $CACHE/debootstrap.log)" >&2
+		remove_tree "$dir"
+		return 1
+	}
+	# The same suites as the machine's own sources: bookworm-updates and
+	# the security archive too, when it has them.
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		rm -f "$dir/etc/apt/sources.list"
+		cp /etc/apt/sources.list.d/debian.sources "$dir/etc/apt/sources.list.d/"
+	fi
+	# Services never start by themselves in the chroot: the check starts
+	# what it needs.
+	printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
+	chmod 0755 "$dir/usr/sbin/policy-rc.d"
+	echo "== installing ${EXTRA[*]}"
+	unshare --mount --pid --fork --propagation private bash -c '
+		set -e
+		mount -t proc proc "$1/proc"
+		mount --rbind /dev "$1/dev"
+		mount -t tmpfs tmpfs "$1/run"
+		cp /etc/resolv.conf "$1/etc/resolv.conf" 2>/dev/null || true
+		shift
+		chroot "$0" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
+			sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $* && apt-get clean"
+	' "$dir" "$dir" "${EXTRA[@]}" >>"$CACHE/debootstrap.log" 2>&1 || {
+		tail -20 "$CACHE/debootstrap.log"
+		echo "check-deb: installing into the chroot failed (log: $CACHE/debootstrap.log)" >&2
+		remove_tree "$dir"
+		return 1
+	}
+	tar -C "$dir" --numeric-owner -czf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"
+	remove_tree "$dir"
+	echo "== chroot tarball made in $(($(date +%s) - t0)) s ($(du -h "$TARBALL" | cut -f1))"
+}
+
+mkdir -p "$CACHE"
+if [ ! -f "$TARBALL" ]; then
+	build_tarball
+else
+	echo "== chroot from $TARBALL"
+fi
+
+CH=$CACHE/run.$$
+cleanup() {
+	if [ "${CHECK_DEB_KEEP:-}" = 1 ]; then
+		echo "check-deb: kept the chroot $CH"
+	else
+		remove_tree "$CH"
+	fi
+}
+trap cleanup EXIT
+mkdir -p "$CH"
+tar -C "$CH" --numeric-owner -xzf "$TARBALL"
+mkdir -p "$CH/check"
+cp "${DEBS[@]}" tests/deb/inside.sh "$CH/check/"
+
+echo "== in the chroot (own network, mount and pid namespaces)"
+rc=0
+unshare --net --mount --pid --fork --propagation private bash -c '
+	set -e
+	mount -t proc proc "$0/proc"
+	mount --rbind /dev "$0/dev"
+	mount -t tmpfs -o mode=0755 tmpfs "$0/run"
+	mount -t tmpfs -o mode=1777 tmpfs "$0/tmp"
+	ip link set lo up 2>/dev/null || /sbin/ip link set lo up
+	exec chroot "$0" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="$1" \
+		bash /check/inside.sh "$2" "$3"
+' "$CH" "${SECRETD_CHECK_DEB_MANUAL:-}" "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")" || rc=$?
+
+echo "== make check-deb took $(($(date +%s) - start)) s"
+exit "$rc"
