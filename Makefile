@@ -181,4 +181,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path 'build/deb*' -prune -o -type f -name '*.d' -print 2>/dev/null)
