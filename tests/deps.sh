@@ -45,7 +45,7 @@ case ${1:-} in
 deb | check-deb)
 	PACKAGES=(build-essential debhelper dpkg-dev fakeroot lintian pkg-config
 		libpq-dev libssh-dev libjansson-dev libsodium-dev libsystemd-dev)
-	[ "$1" = check-deb ] && PACKAGES+=(debootstrap debian-archive-keyring) ;;
+	[ "$1" = check-deb ] && PACKAGES+=(debootstrap debian-archive-keyring systemd-container) ;;
 "") ;;
 *) echo "usage: tests/deps.sh [deb|check-deb]" >&2; exit 2 ;;
 esac

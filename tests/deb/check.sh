@@ -13,13 +13,18 @@
 # the next.  The tarball's name carries a hash of its recipe: changing
 # the recipe below makes a new one.
 #
-# Each run's chroot runs in namespaces of its own (unshare): its own
-# network (loopback only: no port clash with the machine's sshd or
-# PostgreSQL, and no network at all, so the check installs only what the
-# tarball holds), its own mounts (/proc, /dev, /run vanish with it) and
-# its own pids (every process it started ends with it).
+# Each run's tree is booted with systemd-nspawn (systemd-container): its
+# systemd is PID 1, so PostgreSQL and sshd start as services, and secretd
+# runs under the real, hardened secretd.service (Type=notify, read-only
+# /etc/secretd, the system call filter...).  Where nspawn cannot boot it
+# (or with SECRETD_CHECK_DEB_CHROOT=1) the tree is a plain chroot in
+# namespaces of its own (unshare), and inside.sh starts the daemons
+# itself.  Either way it has a network of its own with loopback only (no
+# port clash with the machine's sshd or PostgreSQL, and no network at
+# all, so the check installs only what the tarball holds), and whatever
+# it started ends with it.
 #
-# Root only.  Environment: CHECK_DEB_KEEP=1 keeps the run's chroot (its
+# Root only.  Environment: CHECK_DEB_KEEP=1 keeps the run's tree (its
 # path is printed); SECRETD_CHECK_DEB_MANUAL=1 deploys by hand as
 # docs/operations.md says (init, configuration, sshd snippet) where this
 # secretd has no `setup` command.
@@ -127,30 +132,92 @@ fi
 CH=$CACHE/run.$$
 cleanup() {
 	if [ "${CHECK_DEB_KEEP:-}" = 1 ]; then
-		echo "check-deb: kept the chroot $CH"
+		echo "check-deb: kept the tree $CH"
 	else
 		remove_tree "$CH"
 	fi
 }
 trap cleanup EXIT
-mkdir -p "$CH"
-tar -C "$CH" --numeric-owner -xzf "$TARBALL"
-mkdir -p "$CH/check"
-cp "${DEBS[@]}" tests/deb/inside.sh "$CH/check/"
 
-echo "== in the chroot (own network, mount and pid namespaces)"
-rc=0
-unshare --net --mount --pid --fork --propagation private bash -c '
-	set -e
-	mount -t proc proc "$0/proc"
-	mount --rbind /dev "$0/dev"
-	mount -t tmpfs -o mode=0755 tmpfs "$0/run"
-	mount -t tmpfs -o mode=1777 tmpfs "$0/tmp"
-	ip link set lo up 2>/dev/null || /sbin/ip link set lo up
-	exec chroot "$0" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="$1" \
-		bash /check/inside.sh "$2" "$3"
-' "$CH" "${SECRETD_CHECK_DEB_MANUAL:-}" "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")" || rc=$?
+# unpack: a fresh tree from the tarball, with the packages and inside.sh
+# in /check.
+unpack() {
+	remove_tree "$CH"
+	mkdir -p "$CH"
+	tar -C "$CH" --numeric-owner -xzf "$TARBALL"
+	mkdir -p "$CH/check"
+	cp "${DEBS[@]}" tests/deb/inside.sh "$CH/check/"
+}
+
+# boot_and_run: boot the tree with systemd-nspawn (loopback only), run
+# inside.sh in it once systemd is up, power it off.  Returns inside.sh's
+# status, or 125 when the container did not boot.
+boot_and_run() {
+	local nspid leader state rc=0 i
+	systemd-nspawn -q -D "$CH" --private-network --register=no --keep-unit \
+		-M "secretd-check-$$" -b </dev/null >"$CACHE/boot.log" 2>&1 &
+	nspid=$!
+	leader=
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$nspid" 2>/dev/null || break
+		[ -n "$leader" ] || leader=$(pgrep -P "$nspid" -x systemd | head -1)
+		if [ -n "$leader" ]; then
+			state=$(nsenter -t "$leader" -a systemctl is-system-running 2>/dev/null)
+			case $state in running | degraded) break ;; esac
+		fi
+		sleep 0.1
+	done
+	case ${state:-} in
+	running | degraded) ;;
+	*)
+		echo "check-deb: the container did not boot (state '${state:-}'); its console:" >&2
+		tail -15 "$CACHE/boot.log" >&2
+		kill -TERM "$nspid" 2>/dev/null
+		wait "$nspid"
+		return 125 ;;
+	esac
+	echo "== booted with systemd-nspawn (systemd is PID 1; loopback only)"
+	nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="${SECRETD_CHECK_DEB_MANUAL:-}" \
+		bash /check/inside.sh "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")" || rc=$?
+	nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1
+	for ((i = 0; i < 300; i++)); do kill -0 "$nspid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$nspid" 2>/dev/null && kill -TERM "$nspid"
+	wait "$nspid"
+	return "$rc"
+}
+
+# chroot_and_run: run inside.sh in the tree as a chroot, in network
+# (loopback only), mount and pid namespaces of its own.
+chroot_and_run() {
+	echo "== in a chroot (own network, mount and pid namespaces)"
+	unshare --net --mount --pid --fork --propagation private bash -c '
+		set -e
+		mount -t proc proc "$0/proc"
+		mount --rbind /dev "$0/dev"
+		mount -t tmpfs -o mode=0755 tmpfs "$0/run"
+		mount -t tmpfs -o mode=1777 tmpfs "$0/tmp"
+		ip link set lo up
+		exec chroot "$0" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="$1" \
+			bash /check/inside.sh "$2" "$3"
+	' "$CH" "${SECRETD_CHECK_DEB_MANUAL:-}" "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")"
+}
+
+rc=125
+unpack
+if [ "${SECRETD_CHECK_DEB_CHROOT:-}" != 1 ] && command -v systemd-nspawn >/dev/null; then
+	rm -f "$CH/usr/sbin/policy-rc.d"    # services start at boot, as on a real host
+	boot_and_run || rc=$?
+	if [ "$rc" = 125 ]; then
+		echo "check-deb: falling back to a plain chroot"
+		unpack
+	fi
+fi
+if [ "$rc" = 125 ]; then
+	rc=0
+	chroot_and_run || rc=$?
+fi
 
 echo "== make check-deb took $(($(date +%s) - start)) s"
 exit "$rc"

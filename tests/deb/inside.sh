@@ -3,10 +3,13 @@
 # that runs inside the Debian 12 chroot (tests/deb/check.sh sets it up:
 # its own network namespace with only loopback, its own /run and /tmp).
 #
+# Booted (systemd-nspawn: systemd is PID 1) PostgreSQL and sshd run as
+# services and secretd under secretd.service; in a plain chroot this
+# script starts them itself, as the units would.
+#
 # Installs the two packages from /check, checks what installing them
 # did (users, /etc/secretd, units) and did not do (no database, sshd
-# unchanged), runs `secretd setup`, starts sshd and secretd as the units
-# would, walks the three journeys with the installed `secret` (an admin
+# unchanged), runs `secretd setup`, starts secretd, walks the three journeys with the installed `secret` (an admin
 # puts and gets; a host enrols with a token and fetches; an auditor
 # verifies and reports), rotates the key as docs/operations.md says
 # (after the boot-time tmpfiles pass), runs `secretd doctor`, and purges
@@ -31,8 +34,8 @@ expect_eq() {
 	if [ "$1" = "$2" ]; then ok "$3"; else bad "$3: got '$1', expected '$2'"; fi
 }
 finish() {
-	if [ "$fail" != 0 ] && [ -s /var/log/secretd-check.log ]; then
-		echo; echo "== the end of secretd's log"; tail -30 /var/log/secretd-check.log
+	if [ "$fail" != 0 ]; then
+		echo; echo "== the end of secretd's log"; secretd_log | tail -30
 	fi
 	echo
 	echo "check-deb: $pass passed, $fail failed"
@@ -47,15 +50,32 @@ stop() {
 
 PGVER=$(ls /usr/lib/postgresql | sort -n | tail -1)
 SERVER=secret@127.0.0.1
-SECRETD_PID= SSHD_PID=
+SECRETD_PID=
+BOOTED=0
+[ -d /run/systemd/system ] && BOOTED=1
+
+secretd_log() {
+	if [ "$BOOTED" = 1 ]; then
+		journalctl -u secretd --no-pager -o cat 2>/dev/null
+	else
+		cat /var/log/secretd-check.log 2>/dev/null
+	fi
+}
+reload_sshd() {
+	if [ "$BOOTED" = 1 ]; then systemctl reload ssh; else kill -HUP "$(cat /run/sshd.pid)"; fi
+}
 
 # -------------------------------------------------------- before install
 step "PostgreSQL $PGVER and sshd, as on a fresh host"
-check "PostgreSQL starts" pg_ctlcluster "$PGVER" main start
-mkdir -p /run/sshd && chmod 0755 /run/sshd
+if [ "$BOOTED" = 1 ]; then
+	check "PostgreSQL runs (started at boot)" systemctl is-active --quiet "postgresql@$PGVER-main"
+	check "sshd runs (started at boot)" systemctl is-active --quiet ssh
+else
+	check "PostgreSQL starts" pg_ctlcluster "$PGVER" main start
+	mkdir -p /run/sshd && chmod 0755 /run/sshd
+	check "sshd starts" /usr/sbin/sshd
+fi
 sshd_before=$(/usr/sbin/sshd -T -C user=secret,host=h,addr=127.0.0.1 2>&1 | sort)
-check "sshd starts" /usr/sbin/sshd
-SSHD_PID=$(cat /run/sshd.pid 2>/dev/null)
 
 # ---------------------------------------------------------------- install
 step "installing $SECRETD_DEB $CLIENT_DEB"
@@ -72,6 +92,11 @@ check "user secretd is in group secret (socket_group)" sh -c 'id -nG secretd | g
 expect_eq "$(stat -c '%U:%G %a' /etc/secretd)" "secretd:secretd 700" "/etc/secretd: secretd's, 0700"
 check "the units are where systemd looks" test -f /lib/systemd/system/secretd.service -a -f /lib/systemd/system/secretd-fetch@.service
 check "systemd-analyze verify: the installed units" systemd-analyze verify --man=no /lib/systemd/system/secretd.service
+if [ "$BOOTED" = 1 ]; then
+	expect_eq "$(systemctl is-enabled secretd 2>&1)" enabled "secretd.service is enabled"
+	expect_eq "$(systemctl show -p ConditionResult --value secretd)" no \
+		"secretd.service was started and skipped: no secretd.conf yet"
+fi
 check "the sshd snippet is shipped, naming /usr/libexec" grep -q '^[[:space:]]*AuthorizedKeysCommand /usr/libexec/secretd/secret-shell ' /usr/share/secretd/sshd_config.d-secretd.conf
 check "bash completion for secret" test -f /usr/share/bash-completion/completions/secret
 check "man pages" test -f /usr/share/man/man8/secretd.8.gz -a -f /usr/share/man/man1/secret.1.gz -a -f /usr/share/man/man5/secretd.conf.5.gz -a -f /usr/share/man/man8/secret-shell.8.gz
@@ -112,7 +137,7 @@ if ! /usr/sbin/secretd --help 2>&1 | grep -qw setup; then
 	chown secretd:secretd /etc/secretd/keyring
 	cp /usr/share/secretd/sshd_config.d-secretd.conf /etc/ssh/sshd_config.d/secretd.conf
 	check "sshd -t with the snippet" /usr/sbin/sshd -t
-	kill -HUP "$SSHD_PID"
+	reload_sshd
 else
 	check "secretd setup --admin-key FILE" /usr/sbin/secretd setup --admin-key /root/admin.pub
 	out=$(/usr/sbin/secretd setup --admin-key /root/admin.pub 2>&1)
@@ -135,8 +160,14 @@ step "secretd, started as secretd.service starts it"
 # What boot does: systemd-tmpfiles; RuntimeDirectory=secretd.
 check "systemd-tmpfiles --create (as at boot)" systemd-tmpfiles --create /usr/lib/tmpfiles.d/secretd.conf
 expect_eq "$(stat -c '%U:%G %a' /etc/secretd)" "secretd:secretd 700" "/etc/secretd after the boot-time tmpfiles pass"
-install -d -o secretd -g secretd -m 0755 /run/secretd
 start_secretd() {
+	if [ "$BOOTED" = 1 ]; then
+		systemctl start secretd || { systemctl status secretd --no-pager; return 1; }
+		SECRETD_PID=$(systemctl show -p MainPID --value secretd)
+		[ -S /run/secretd/secretd.sock ]
+		return
+	fi
+	install -d -o secretd -g secretd -m 0755 /run/secretd
 	# setpriv execs (runuser would fork and keep the pid): $! is secretd.
 	setsid setpriv --reuid=secretd --regid=secretd --init-groups \
 		/usr/sbin/secretd -c /etc/secretd/secretd.conf serve \
@@ -151,6 +182,23 @@ start_secretd() {
 	return 1
 }
 start_secretd && ok "secretd listens on /run/secretd/secretd.sock" || stop "secretd did not start"
+if [ "$BOOTED" = 1 ]; then
+	# Type=notify: "started" means READY=1 came, once the socket listened.
+	expect_eq "$(systemctl show -p StatusText --value secretd)" listening "systemctl start returned on READY=1 (status: listening)"
+	# Even root, in the daemon's mount namespace, cannot write there.
+	out=$(nsenter -t "$SECRETD_PID" -m touch /etc/secretd/.probe 2>&1)
+	case $out in
+	*"Read-only file system"*) ok "the running daemon sees /etc/secretd read-only" ;;
+	*) bad "/etc/secretd is writable in the daemon's namespace: ${out:-touch succeeded}"; rm -f /etc/secretd/.probe ;;
+	esac
+	out=$(nsenter -t "$SECRETD_PID" -m touch /usr/.probe 2>&1)
+	case $out in
+	*"Read-only file system"*) ok "...and /usr too (ProtectSystem=strict)" ;;
+	*) bad "/usr is writable in the daemon's namespace: ${out:-touch succeeded}"; rm -f /usr/.probe ;;
+	esac
+	expect_eq "$(awk '/^CapEff/ { print $2 }' /proc/$SECRETD_PID/status)" 0000000000000000 "no capabilities"
+	expect_eq "$(awk '/^Seccomp:/ { print $2 }' /proc/$SECRETD_PID/status)" 2 "a system call filter"
+fi
 expect_eq "$(stat -c '%G %a' /run/secretd/secretd.sock)" "secret 660" "the socket: group secret, 0660"
 
 # ---------------------------------------------------------------- journeys
@@ -194,9 +242,13 @@ check "the report names web1" grep -q web1 /tmp/report.html
 step "key rotation as user secretd (docs/operations.md)"
 check "secretd keygen as secretd (writes /etc/secretd/keyring.new)" \
 	runuser -u secretd -- /usr/sbin/secretd -c /etc/secretd/secretd.conf keygen
-kill -HUP "$SECRETD_PID"
-for _ in $(seq 100); do grep -q "keyring reloaded" /var/log/secretd-check.log && break; sleep 0.1; done
-check "SIGHUP: secretd reloads the keyring" grep -q "keyring reloaded; sealing with key 2" /var/log/secretd-check.log
+if [ "$BOOTED" = 1 ]; then systemctl reload secretd; else kill -HUP "$SECRETD_PID"; fi
+for _ in $(seq 100); do secretd_log | grep -q "keyring reloaded" && break; sleep 0.1; done
+if secretd_log | grep -q "keyring reloaded; sealing with key 2"; then
+	ok "reload (SIGHUP): secretd reloads the keyring"
+else
+	bad "reload (SIGHUP): no \"keyring reloaded; sealing with key 2\" in secretd's log"
+fi
 check "secretd rekey as secretd" runuser -u secretd -- /usr/sbin/secretd -c /etc/secretd/secretd.conf rekey
 expect_eq "$(secret get prod/db/password 2>&1)" hunter3 "the value reads after the rotation"
 
@@ -210,11 +262,16 @@ fi
 
 # ------------------------------------------------------------------ purge
 step "stop and purge"
-kill -TERM "$SECRETD_PID"
-for _ in $(seq 100); do kill -0 "$SECRETD_PID" 2>/dev/null || break; sleep 0.1; done
-check "secretd stopped on SIGTERM and removed its socket" test ! -e /run/secretd/secretd.sock
-kill -TERM "$SSHD_PID" 2>/dev/null
-pg_ctlcluster "$PGVER" main stop >/dev/null 2>&1
+if [ "$BOOTED" = 1 ]; then
+	check "systemctl stop secretd" systemctl stop secretd
+	check "secretd stopped and its runtime directory is gone" test ! -e /run/secretd/secretd.sock
+else
+	kill -TERM "$SECRETD_PID"
+	for _ in $(seq 100); do kill -0 "$SECRETD_PID" 2>/dev/null || break; sleep 0.1; done
+	check "secretd stopped on SIGTERM and removed its socket" test ! -e /run/secretd/secretd.sock
+	kill -TERM "$(cat /run/sshd.pid)" 2>/dev/null
+	pg_ctlcluster "$PGVER" main stop >/dev/null 2>&1
+fi
 check "dpkg --purge secret-client secretd" dpkg --purge secret-client secretd
 check "the programs are gone" test ! -e /usr/sbin/secretd -a ! -e /usr/bin/secret -a ! -e /usr/libexec/secretd
 check "the units are gone" test ! -e /lib/systemd/system/secretd.service -a ! -e /lib/systemd/system/secretd-fetch@.service
