@@ -208,6 +208,7 @@ rc=125
 unpack
 if [ "${SECRETD_CHECK_DEB_CHROOT:-}" != 1 ] && command -v systemd-nspawn >/dev/null; then
 	rm -f "$CH/usr/sbin/policy-rc.d"    # services start at boot, as on a real host
+	rc=0
 	boot_and_run || rc=$?
 	if [ "$rc" = 125 ]; then
 		echo "check-deb: falling back to a plain chroot"
