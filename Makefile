@@ -4,6 +4,9 @@
 #   make deps       install missing packages (apt-get)
 #   make check      deps, build, unit + integration tests, and side by
 #                   side the same under ASan+UBSan (tests/check.sh)
+#   make lint      mandoc -Tlint and systemd-analyze on contrib/ units
+#   make deb       Debian packages secretd, secret-client (tests/deb/build.sh)
+#   make check-deb install them in a Debian 12 chroot and use them
 #   make dev-up / dev-down / demo / bench / install
 
 PREFIX	?= /usr/local
@@ -52,7 +55,7 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 
 .PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
-	install clean fuzz
+	install clean fuzz lint deb check-deb
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c VERSION
@@ -89,7 +92,7 @@ $(CLIENT_A): $(call obj,$(CLIENT_SRCS))
 
 $(BIN)/secretd: $(call obj,secretd/main.c) $(SECRETD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium -lsystemd
 $(BIN)/secret-shell: $(call obj,secret-shell/main.c) $(SHELL_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson -lsodium
@@ -99,7 +102,7 @@ $(BIN)/secret: $(call obj,client/main.c) $(CLIENT_A) $(LIB_A)
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(SECRETD_A) $(SHELL_A) $(CLIENT_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium -lsystemd
 
 # libFuzzer targets, one per parser (tests/fuzz/README.md).
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
@@ -123,7 +126,21 @@ integration: all
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) lint
 	MAKE="$(MAKE)" tests/check.sh
+
+# Man pages (mandoc -Tlint, no warning) and systemd units (verify, and
+# systemd-analyze security within its limit).
+lint: all
+	tests/manlint.sh
+	tests/units.sh
+
+# Debian packages (DESIGN §10): build/deb/*.deb, lintian clean; then
+# installed into a Debian 12 chroot and used there.
+deb:
+	tests/deb/build.sh
+check-deb: deb
+	tests/deb/check.sh
 
 dev-up: all
 	@tests/integration/dev.sh up
@@ -140,18 +157,38 @@ $(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpq -ljansson -lsodium
 
+# Where systemd looks: /lib/systemd/system for PREFIX=/usr (Debian 12's
+# packages), else PREFIX/lib/systemd/system (/usr/local/lib/systemd/system
+# is on systemd's search path too); sysusers.d and tmpfiles.d likewise.
+# The contrib/ files name /usr/local paths: installed, they name PREFIX's.
+UNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITS	:= $(wildcard contrib/*.service contrib/*.socket contrib/*.timer)
+SEDPREFIX := sed -e 's|/usr/local/|$(PREFIX)/|g'
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/libexec/secretd \
 	    $(DESTDIR)$(PREFIX)/share/secretd/sql \
-	    $(DESTDIR)$(PREFIX)/share/secretd/contrib \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 0755 bin/secretd $(DESTDIR)$(PREFIX)/sbin/secretd
 	install -m 0755 bin/secret-shell $(DESTDIR)$(PREFIX)/libexec/secretd/secret-shell
 	install -m 0755 bin/secret $(DESTDIR)$(PREFIX)/bin/secret
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/secretd/sql/
-	install -m 0644 contrib/* $(DESTDIR)$(PREFIX)/share/secretd/contrib/
+	$(SEDPREFIX) contrib/sshd_config.d-secretd.conf \
+	    >$(DESTDIR)$(PREFIX)/share/secretd/sshd_config.d-secretd.conf
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/secretd/sshd_config.d-secretd.conf
+	set -e; for u in $(UNITS); do \
+	    $(SEDPREFIX) $$u >$(DESTDIR)$(UNITDIR)/$${u#contrib/}; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#contrib/}; done
+	install -m 0644 contrib/secretd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/secretd.conf
+	install -m 0644 contrib/secretd.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/secretd.conf
+	install -m 0644 contrib/secret.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/secret
 	install -m 0644 docs/secret.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/secretd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 docs/secretd.8 docs/secret-shell.8 $(DESTDIR)$(PREFIX)/share/man/man8/
@@ -159,4 +196,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path 'build/deb*' -prune -o -type f -name '*.d' -print 2>/dev/null)

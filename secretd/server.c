@@ -29,6 +29,7 @@
 #include "crypto.h"
 #include "linereader.h"
 #include "log.h"
+#include "notify.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
@@ -300,6 +301,7 @@ server_run(struct server_ctx *ctx)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	log_info("listening on %s", ctx->cfg->socket);
+	notify_ready();
 
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
@@ -312,6 +314,7 @@ server_run(struct server_ctx *ctx)
 			accept_one(ctx, lfd, &attr);
 	}
 	log_info("shutting down");
+	notify_stopping();
 	close(lfd);
 	unlink(ctx->cfg->socket);
 	drain();

@@ -519,7 +519,7 @@ setup_config(struct setup *s, struct config *cfg)
 		    "a line break: fix: correct the options");
 	copy = xstrdup(s->conf);
 	dir = dirname(copy);
-	r = ensure_dir(s, st, dir, 0, s->gid, 0750);
+	r = ensure_dir(s, st, dir, s->uid, s->gid, 0700);
 	free(copy);
 	if (r != 0)
 		return -1;

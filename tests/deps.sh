@@ -16,6 +16,7 @@ PACKAGES=(
 	                        # with --no-install-recommends, and -fsanitize fails to link
 	pkg-config
 	libpq-dev libssh-dev libjansson-dev libsodium-dev
+	libsystemd-dev          # sd_notify: secretd.service is Type=notify
 	libcmocka-dev           # unit tests
 	# integration tests and the dev environment
 	postgresql              # server (/usr/lib/postgresql/15/bin), creates OS user postgres
@@ -32,7 +33,22 @@ PACKAGES=(
 	python3                 # raw-socket protocol tests
 	chromium                # renders the HTML audit report (t_90_audit_report)
 	fonts-dejavu-core       # fonts for that rendering
+	# packaging checks (tests/manlint.sh, tests/units.sh)
+	mandoc                  # mandoc -Tlint on every man page
+	systemd                 # systemd-analyze verify / security on contrib/ units
 )
+
+# `tests/deps.sh deb` / `tests/deps.sh check-deb`: what make deb (the
+# build dependencies in debian/control, the packaging tools) and make
+# check-deb (also debootstrap for the Debian 12 chroot) need instead.
+case ${1:-} in
+deb | check-deb)
+	PACKAGES=(build-essential debhelper dpkg-dev fakeroot lintian pkg-config
+		libpq-dev libssh-dev libjansson-dev libsodium-dev libsystemd-dev)
+	[ "$1" = check-deb ] && PACKAGES+=(debootstrap debian-archive-keyring systemd-container) ;;
+"") ;;
+*) echo "usage: tests/deps.sh [deb|check-deb]" >&2; exit 2 ;;
+esac
 
 # missing PKG...: print those of PKG... that are not installed (one dpkg-query).
 missing_of() {
