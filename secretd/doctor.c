@@ -205,16 +205,6 @@ check_sshd(struct doctor *d)
 
 /* ------------------------------------------------------- login user */
 
-static int
-bad_shell(const char *sh)
-{
-	size_t n = strlen(sh);
-
-	return n == 0 || (n >= 7 && strcmp(sh + n - 7, "nologin") == 0) ||
-	    (n >= 5 && strcmp(sh + n - 5, "false") == 0) ||
-	    access(sh, X_OK) != 0;
-}
-
 static void
 check_login(struct doctor *d, const struct passwd *pw)
 {
@@ -235,7 +225,7 @@ check_login(struct doctor *d, const struct passwd *pw)
 		bad(d, "login user %s has %s password: fix: usermod -p '*' %s "
 		    "(it logs in with keys only)", d->login,
 		    f[0] ? "a" : "an empty", d->login);
-	if (bad_shell(pw->pw_shell))
+	if (!osuser_shell_usable(pw->pw_shell))
 		bad(d, "login user %s has shell \"%s\", and sshd runs the forced "
 		    "command through it: fix: usermod -s /bin/sh %s", d->login,
 		    pw->pw_shell, d->login);

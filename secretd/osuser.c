@@ -99,3 +99,13 @@ osuser_pg_connect(const char *conninfo, char *err, size_t errlen)
 	osuser_restore(&s);
 	return c;
 }
+
+int
+osuser_shell_usable(const char *sh)
+{
+	size_t n = strlen(sh);
+
+	return !(n == 0 || (n >= 7 && strcmp(sh + n - 7, "nologin") == 0) ||
+	    (n >= 5 && strcmp(sh + n - 5, "false") == 0) ||
+	    access(sh, X_OK) != 0);
+}

@@ -46,4 +46,11 @@ void	osuser_restore(struct osuser_saved *s);
  */
 PGconn	*osuser_pg_connect(const char *conninfo, char *err, size_t errlen);
 
+/*
+ * 1 if sh can run sshd's forced command for a login user: an executable
+ * file, not nologin or false (setup makes the login user with one,
+ * doctor checks it has one).
+ */
+int	osuser_shell_usable(const char *sh);
+
 #endif

@@ -178,16 +178,6 @@ locked_or_empty(const char *pw)
 	    strcmp(pw, "!!") == 0 || strcmp(pw, "!*") == 0;
 }
 
-static int
-bad_shell(const char *sh)
-{
-	size_t n = strlen(sh);
-
-	return n == 0 || (n >= 7 && strcmp(sh + n - 7, "nologin") == 0) ||
-	    (n >= 5 && strcmp(sh + n - 5, "false") == 0) ||
-	    access(sh, X_OK) != 0;
-}
-
 /* The login user (DESIGN §2): a POSIX shell, password field "*". */
 static int
 setup_login_user(struct setup *s)
@@ -215,7 +205,7 @@ setup_login_user(struct setup *s)
 		say(s, 1, "created user %s (shell /bin/sh, password \"*\")",
 		    s->login);
 	} else {
-		if (bad_shell(pw->pw_shell))
+		if (!osuser_shell_usable(pw->pw_shell))
 			return fail("login user", "user %s has shell \"%s\", "
 			    "and sshd runs the forced command through it: "
 			    "fix: usermod -s /bin/sh %s", s->login,
