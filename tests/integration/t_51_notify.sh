@@ -6,13 +6,14 @@
 test_init
 
 ALT_PID= RECV_PID=
-# Both background processes end with the test, however it ends.
+# Both background processes end with the test, however it ends (the
+# pids are checked: either may have ended, and its pid be another's).
 cleanup() {
-	[ -n "$ALT_PID" ] && kill -TERM "$ALT_PID" 2>/dev/null
-	[ -n "$RECV_PID" ] && kill -TERM "$RECV_PID" 2>/dev/null
+	bg_kill TERM "$ALT_PID"
+	bg_kill TERM "$RECV_PID"
 	return 0
 }
-trap cleanup EXIT
+at_exit cleanup
 
 NSOCK=$T/notify.sock
 ALT=$RUNDIR/notify-alt.sock
@@ -37,11 +38,13 @@ with open(log, "w") as f:
         f.flush()
 PY
 RECV_PID=$!
+bg_note "$RECV_PID"
 for _ in $(seq 100); do [ -e "$NSOCK.up" ] && break; sleep 0.05; done
 [ -e "$NSOCK.up" ] || die "notify receiver did not start"
 
 NOTIFY_SOCKET=$NSOCK "$BIN/secretd" -c "$T/alt.conf" serve 2>"$T/alt.log" &
 ALT_PID=$!
+bg_note "$ALT_PID"
 for _ in $(seq 200); do grep -q READY "$T/notify.log" 2>/dev/null && break; sleep 0.05; done
 
 describe "READY=1 once the socket listens"

@@ -141,7 +141,7 @@ describe "a rekey enrolment replaced the key: the old key's open session is unau
 k=$(mk rvrekey) || die "setup"
 open_session s13 "$SOCKPY" "$SOCK" --hello "$k.pub"
 ask s13 "$(get_req rvrekey)"; expect_eq "$(code)" ok "get before"
-tok=$(secret enrol-token create --name-pattern rvrekey --ttl 1h --allow-rekey) || fail "token"
+tok=$(secret enrol-token create --name-pattern rvrekey --group rvrekey --ttl 1h --allow-rekey) || fail "token"
 knew=$(new_key rvrekey-new) || die "ssh-keygen"
 run_in "{\"action\":\"enrol\",\"token\":\"$tok\",\"principal\":\"rvrekey\"}"$'\n' "$SOCKPY" "$SOCK" --hello "$knew.pub"
 expect_eq "$(tail -n 1 "$OUT_FILE" | jq -r .ok)" true "rekey enrolment"
