@@ -2,6 +2,9 @@
 #
 #   make            bin/secretd bin/secret-shell bin/secret
 #   make deps       install missing packages (apt-get)
+#   make test       the fast tier, under a minute: build, unit tests and a
+#                   smoke run of the integration suite (TEST_FILES)
+#   make fuzz       the libFuzzer targets in build/fuzz (tests/fuzz/)
 #   make check      deps, build, unit + integration tests, and side by
 #                   side the same under ASan+UBSan (tests/check.sh)
 #   make dev-up / dev-down / demo / bench / install
@@ -49,7 +52,7 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 
 .PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
-	install clean fuzz
+	install clean fuzz test
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -102,6 +105,14 @@ unit: $(UNIT_BINS)
 
 integration: all
 	tests/integration/run.sh $(BIN)
+
+# The fast tier (DESIGN §10): unit tests, then a few integration files
+# that between them run every binary end to end (secret -> sshd ->
+# secret-shell -> secretd -> PostgreSQL).  make check is the full gate.
+TEST_FILES ?= t_00_smoke.sh t_01_harness.sh t_10_secrets.sh
+test: all
+	$(MAKE) unit
+	tests/integration/run.sh $(BIN) $(TEST_FILES)
 
 # The whole suite: release build and unit tests, then the integration
 # suite against it and, side by side, the same under ASan+UBSan.
