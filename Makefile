@@ -5,7 +5,8 @@
 #   make test       the fast tier, under a minute: build, unit tests and a
 #                   smoke run of the integration suite (TEST_FILES)
 #   make fuzz       the libFuzzer targets in build/fuzz (tests/fuzz/)
-#   make check      deps, build, unit + integration tests, and side by
+#   make check      deps, build, unit tests, every fuzz target for 5 s
+#                   (tests/fuzz/run.sh), integration tests, and side by
 #                   side the same under ASan+UBSan (tests/check.sh)
 #   make dev-up / dev-down / demo / bench / install
 
@@ -89,13 +90,19 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(SECRETD_A) $(SHELL_A) $(CLIENT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium
 
-# libFuzzer targets, one per parser (tests/fuzz/README.md).
+# libFuzzer targets, one per parser of outside bytes (tests/fuzz/README.md).
+# Each is compiled whole, with lib/*.c and the sources of the parser
+# under test listed below, so that libFuzzer's coverage sees all of them.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
+build/fuzz/fuzz_human build/fuzz/fuzz_authinfo: $(SHELL_SRCS)
+build/fuzz/fuzz_template: client/template.c
+build/fuzz/fuzz_config: secretd/config.c
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -I. -Ilib $< $(LIB_SRCS) -ljansson -lsodium -o $@
+	    -fno-sanitize-recover=all -I. -Ilib $(filter %.c,$^) \
+	    -ljansson -lsodium -o $@
 
 deps:
 	@tests/deps.sh
@@ -114,11 +121,14 @@ test: all
 	$(MAKE) unit
 	tests/integration/run.sh $(BIN) $(TEST_FILES)
 
-# The whole suite: release build and unit tests, then the integration
-# suite against it and, side by side, the same under ASan+UBSan.
+# The whole suite: release build and unit tests, every fuzz target for
+# a few seconds on its seeds, then the integration suite against the
+# build and, side by side, the same under ASan+UBSan.
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz
+	tests/fuzz/run.sh
 	MAKE="$(MAKE)" tests/check.sh
 
 dev-up: all
