@@ -2,7 +2,11 @@
 #
 #   make            bin/secretd bin/secret-shell bin/secret
 #   make deps       install missing packages (apt-get)
-#   make check      deps, build, unit + integration tests, and side by
+#   make test       the fast tier, under a minute: build, unit tests and a
+#                   smoke run of the integration suite (TEST_FILES)
+#   make fuzz       the libFuzzer targets in build/fuzz (tests/fuzz/)
+#   make check      deps, build, unit tests, every fuzz target for 5 s
+#                   (tests/fuzz/run.sh), integration tests, and side by
 #                   side the same under ASan+UBSan (tests/check.sh)
 #   make lint      mandoc -Tlint and systemd-analyze on contrib/ units
 #   make deb       Debian packages secretd, secret-client (tests/deb/build.sh)
@@ -55,7 +59,7 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 
 .PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
-	install clean fuzz lint deb check-deb
+	install clean fuzz test lint deb check-deb
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c VERSION
@@ -104,13 +108,19 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(SECRETD_A) $(SHELL_A) $(CLIENT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka -lpq -lssh -ljansson -lsodium -lsystemd
 
-# libFuzzer targets, one per parser (tests/fuzz/README.md).
+# libFuzzer targets, one per parser of outside bytes (tests/fuzz/README.md).
+# Each is compiled whole, with lib/*.c and the sources of the parser
+# under test listed below, so that libFuzzer's coverage sees all of them.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
+build/fuzz/fuzz_human build/fuzz/fuzz_authinfo: $(SHELL_SRCS)
+build/fuzz/fuzz_template: client/template.c
+build/fuzz/fuzz_config: secretd/config.c
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -I. -Ilib $< $(LIB_SRCS) -ljansson -lsodium -o $@
+	    -fno-sanitize-recover=all -I. -Ilib $(filter %.c,$^) \
+	    -ljansson -lsodium -o $@
 
 deps:
 	@tests/deps.sh
@@ -121,12 +131,23 @@ unit: $(UNIT_BINS)
 integration: all
 	tests/integration/run.sh $(BIN)
 
-# The whole suite: release build and unit tests, then the integration
-# suite against it and, side by side, the same under ASan+UBSan.
+# The fast tier (DESIGN §10): unit tests, then a few integration files
+# that between them run every binary end to end (secret -> sshd ->
+# secret-shell -> secretd -> PostgreSQL).  make check is the full gate.
+TEST_FILES ?= t_00_smoke.sh t_01_harness.sh t_10_secrets.sh
+test: all
+	$(MAKE) unit
+	tests/integration/run.sh $(BIN) $(TEST_FILES)
+
+# The whole suite: release build and unit tests, every fuzz target for
+# a few seconds on its seeds, then the integration suite against the
+# build and, side by side, the same under ASan+UBSan.
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) lint
+	$(MAKE) fuzz
+	tests/fuzz/run.sh
 	MAKE="$(MAKE)" tests/check.sh
 
 # Man pages (mandoc -Tlint, no warning) and systemd units (verify, and

@@ -177,16 +177,17 @@ parse_action(struct parser *p, struct cli_tmpl *t, size_t open)
 		at = p->pos;
 		if (parse_string(p, &str) != 0)
 			return -1;
-		if (str[0] == '\0') {
-			free(str);
-			return perr(p, at, "empty path");
-		}
 		if (path_parse(str, &path, &why) != 0) {
 			perr(p, at, "invalid path \"%s\": %s", str, why);
 			free(str);
 			return -1;
 		}
 		free(str);
+		/* "" and "/" both name the root, which holds no value. */
+		if (path.n == 0) {
+			path_free(&path);
+			return perr(p, at, "empty path");
+		}
 		sg.kind = SEG_SECRET;
 		sg.path = path_index(t, path_to_string(&path));
 		path_free(&path);

@@ -104,6 +104,9 @@
 #   ok MSG / fail MSG     count a pass / a failure by hand
 #   die MSG               count a failure and end this test file
 #   skip MSG              end this file, counting it as skipped (exit 0)
+#   skip_case MSG         a case this machine cannot arrange: print
+#                         "SKIP file:line [describe] MSG", count nothing
+#                         (never `ok` for a check that did not run)
 #   helper_start NAME CMD...  a background process the test relies on (a
 #                         forwarder, a second secretd), output to T/NAME.log
 #                         (appended),
@@ -958,6 +961,10 @@ skip() {
 	printf 'SKIP %s: %s\n' "$TEST_NAME" "$*"
 	[ -n "${SECRETD_RESULTS:-}" ] && printf 'skip %s %s\n' "$TEST_PASS" "$TEST_FAIL" >"$SECRETD_RESULTS"
 	exit 0
+}
+
+skip_case() {
+	printf 'SKIP %s [%s] %s\n' "$(sd_where)" "${TEST_DESC:-}" "$*"
 }
 
 done_testing() {

@@ -96,11 +96,24 @@ EOF
 expect_exit 1 env -u SECRETD_RESULTS bash "$T/t_fake.sh"
 expect_err_contains "this file set an EXIT trap of its own: use at_exit"
 
+describe "skip_case: a SKIP line naming the place and the case, and nothing counted"
+cat >"$T/t_skip.sh" <<EOF
+. "$SD_LIB_DIR/lib.sh"
+test_init
+describe "a case this machine cannot arrange"
+skip_case "nothing to check here"
+done_testing
+EOF
+expect_exit 1 env -u SECRETD_RESULTS bash "$T/t_skip.sh"
+expect_out_match '^SKIP t_skip\.sh:4 \[a case this machine cannot arrange\] nothing to check here$'
+expect_out_match '^t_skip: 0 passed, 1 failed$'
+expect_err_contains "no expectation was checked"
+
 describe "the suite runs in a PID namespace of its own (where the kernel allows one)"
 if [ -n "${SD_PIDNS:-}" ]; then
 	expect_match "$(tr '\0' ' ' </proc/1/cmdline)" "run\\.sh" "PID 1 is the suite's run.sh"
 else
-	ok "no PID namespace here (unshare refused): lib.sh's start-time checks still hold"
+	skip_case "no PID namespace here (unshare refused): lib.sh's start-time checks still hold"
 fi
 
 done_testing

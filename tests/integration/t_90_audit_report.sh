@@ -281,7 +281,7 @@ if [ -n "$CHROMIUM" ]; then
 	chrome --screenshot="$T/report.png" --window-size=1200,2000 "file://$T/report.html" >/dev/null
 	expect_true [ -s "$T/report.png" ]
 else
-	ok "chromium not installed: rendering not checked (tests/deps.sh)"
+	skip_case "chromium not installed: rendering not checked (tests/deps.sh)"
 fi
 
 # ---- tampering, last; each case undone --------------------------------

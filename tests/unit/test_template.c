@@ -84,6 +84,7 @@ test_errors(void **state)
 	    "(only \\\" and \\\\)");
 	fails("{{ secret \"a\tb\" }}", "1:13: control character in a string");
 	fails("{{ secret \"\" }}", "1:11: empty path");
+	fails("{{ secret \"/\" }}", "1:11: empty path");	/* fuzz_template */
 	fails("{{ secret \"a//b\" }}", "1:11: invalid path \"a//b\": empty "
 	    "name in path");
 	fails("\xc3\xa9\xc3\xa9 {{ secretx \"a\" }}", "1:7: expected secret "
