@@ -64,7 +64,11 @@ static const struct action actions[] = {
 	{ "audit.verify",	act_audit_verify, GPERM_AUDIT, RD, NULL },
 	{ "audit.hash",		act_audit_hash, GPERM_AUDIT, RD, NULL },
 	{ "audit.report",	act_audit_report, GPERM_AUDIT, RD, NULL },
+
+	{ "server.stats",	act_server_stats, GPERM_AUDIT, RD, NULL },
 };
+
+#define N_ACTIONS	((int)(sizeof(actions) / sizeof(actions[0])))
 
 const struct action *
 dispatch_find(const char *name)
@@ -75,4 +79,16 @@ dispatch_find(const char *name)
 		if (strcmp(actions[i].name, name) == 0)
 			return &actions[i];
 	return NULL;
+}
+
+int
+dispatch_slot(const struct action *a)
+{
+	return (int)(a - actions);
+}
+
+const char *
+dispatch_name(int slot)
+{
+	return slot >= 0 && slot < N_ACTIONS ? actions[slot].name : NULL;
 }
