@@ -33,6 +33,9 @@
 #define STATS_TIMEOUT_MS	10000
 #define STATS_MAX_ANSWER	(4 * 1024 * 1024)
 #define STATS_MAX_KEYFILE	(16 * 1024)
+/* what the daemon does to a peer whose uid is not in shell_users */
+#define CLOSED_MSG	"secretd closed the connection (is this user in " \
+			"shell_users?)"
 
 enum format { F_TABLE, F_JSON, F_PROM };
 
@@ -111,7 +114,11 @@ call(int fd, struct linereader *lr, json_t *req)
 	int r;
 
 	if (write_all_timeout(fd, buf, len, STATS_TIMEOUT_MS) != 0) {
-		fprintf(stderr, "secretd: stats: send: %s\n", strerror(errno));
+		if (errno == EPIPE || errno == ECONNRESET)
+			fprintf(stderr, "secretd: stats: %s\n", CLOSED_MSG);
+		else
+			fprintf(stderr, "secretd: stats: send: %s\n",
+			    strerror(errno));
 		free(buf);
 		return NULL;
 	}
@@ -120,8 +127,7 @@ call(int fd, struct linereader *lr, json_t *req)
 	if (r != LR_LINE) {
 		fprintf(stderr, "secretd: stats: %s\n", r == LR_TIMEOUT ?
 		    "no answer from secretd" : r == LR_EOF || r == LR_EIO ?
-		    "secretd closed the connection (is this user in "
-		    "shell_users?)" : "answer too long");
+		    CLOSED_MSG : "answer too long");
 		return NULL;
 	}
 	if ((resp = proto_parse(line, len, &why)) == NULL)

@@ -119,6 +119,14 @@ expect_exit 0 stats --key "$W/admin.pub" --prometheus --output "$T/secretd.prom"
 expect_eq "$(metric 'secretd_requests_total{action="server.stats",result="ok"}' "$T/secretd.prom")" 5 "rewritten"
 expect_eq "$(find "$T" -name 'secretd.prom.tmp*' | wc -l)" 0 "no temporary file left"
 
+describe "a user not in shell_users is told so"
+cp "$W/admin.pub" "$RUNDIR/stats-admin.pub" && chmod 644 "$RUNDIR/stats-admin.pub"
+at_exit rm -f "$RUNDIR/stats-admin.pub"
+run setpriv --reuid=65534 --regid="$(getent group secret | cut -d: -f3)" --clear-groups \
+	"$BIN/secretd" stats --socket "$SS" --key "$RUNDIR/stats-admin.pub"
+expect_rc 1
+expect_err_contains "secretd closed the connection (is this user in shell_users?)"
+
 describe "usage errors and an unreachable socket"
 expect_exit 2 "$BIN/secretd" stats
 run "$BIN/secretd" stats --socket "$RUNDIR/none.sock" --key "$W/admin.pub"
