@@ -9,6 +9,7 @@
 #include "acl.h"
 #include "actions.h"
 #include "dispatch.h"
+#include "stats.h"
 
 #define RD	(A_AUDIT)
 #define WR	(A_AUDIT | A_TXN)
@@ -69,6 +70,9 @@ static const struct action actions[] = {
 };
 
 #define N_ACTIONS	((int)(sizeof(actions) / sizeof(actions[0])))
+/* every row has its counters (stats.h) */
+_Static_assert(sizeof(actions) / sizeof(actions[0]) <= STATS_MAX_ACTIONS,
+    "raise STATS_MAX_ACTIONS");
 
 const struct action *
 dispatch_find(const char *name)

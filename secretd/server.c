@@ -9,9 +9,9 @@
  * it is, sesslimit.h counts it with its kind (known principals share
  * max_connections, enrol-only sessions max_enrol_sessions).  SIGHUP
  * reloads the configuration (reload.h) and the keyring.  On SIGTERM the
- * listener closes, every connection's
- * read side is shut down (so a handler that is running finishes and
- * answers, and idle ones end), and we wait for the threads to leave.
+ * listener closes, every connection's read side is shut down (so a
+ * handler that is running finishes and answers, and idle ones end), and
+ * we wait for the threads to leave.
  */
 #include <errno.h>
 #include <grp.h>
