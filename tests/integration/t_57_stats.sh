@@ -133,4 +133,14 @@ run "$BIN/secretd" stats --socket "$RUNDIR/none.sock" --key "$W/admin.pub"
 expect_rc 1
 expect_err_contains "none.sock"
 
+describe "the daemon stops cleanly: exit 0, no sanitizer report"
+helper_stop s
+expect_eq "$HELPER_RC" 0 "exit status"
+if grep -qE "$SD_SAN_RE" "$T/s.log"; then
+	grep -E -A 30 "$SD_SAN_RE" "$T/s.log" | head -n 60
+	fail "sanitizer report in $T/s.log"
+else
+	ok "no sanitizer report"
+fi
+
 done_testing

@@ -90,4 +90,14 @@ run "$SOCKPY" "$RS" --hello "$unk.pub"
 expect_eq "$(hello_of)" unauthenticated "refused again"
 expect_eq "$(awk '{ print $22 }' "/proc/$RPID/stat")" "$START" "still the same process"
 
+describe "the daemon stops cleanly: exit 0, no sanitizer report"
+helper_stop r
+expect_eq "$HELPER_RC" 0 "exit status"
+if grep -qE "$SD_SAN_RE" "$T/r.log"; then
+	grep -E -A 30 "$SD_SAN_RE" "$T/r.log" | head -n 60
+	fail "sanitizer report in $T/r.log"
+else
+	ok "no sanitizer report"
+fi
+
 done_testing
