@@ -72,6 +72,7 @@ struct audit_row {
 struct sealable {
 	int64_t		 id;
 	unsigned char	 mac[AUDIT_HASH_LEN];
+	int64_t		 queued_ms;	/* monotime: for the seal lag */
 };
 
 static struct {
@@ -352,6 +353,7 @@ sealable_add(int64_t id, const unsigned char *mac)
 	}
 	q.seal[q.nseal].id = id;
 	memcpy(q.seal[q.nseal].mac, mac, AUDIT_HASH_LEN);
+	q.seal[q.nseal].queued_ms = monotime_ms();
 	if (q.nseal++ == 0)
 		pthread_cond_signal(&q.seal_cv);
 }
@@ -1303,4 +1305,23 @@ audit_seal_head(int64_t *seq, unsigned char hash[AUDIT_HASH_LEN])
 	*seq = q.seal_seq;
 	memcpy(hash, q.seal_hash, AUDIT_HASH_LEN);
 	pthread_mutex_unlock(&q.mu);
+}
+
+void
+audit_stats(int *queued, int *unsealed, double *seal_lag_s)
+{
+	const struct audit_row *row;
+	int64_t oldest = -1;
+	size_t i;
+
+	pthread_mutex_lock(&q.mu);
+	for (*queued = 0, row = q.head; row != NULL; row = row->next)
+		(*queued)++;
+	*unsealed = (int)q.nseal;
+	/* the queue is mostly in order, but a retry may put rows back */
+	for (i = 0; i < q.nseal; i++)
+		if (oldest < 0 || q.seal[i].queued_ms < oldest)
+			oldest = q.seal[i].queued_ms;
+	pthread_mutex_unlock(&q.mu);
+	*seal_lag_s = oldest < 0 ? 0 : (double)(monotime_ms() - oldest) / 1e3;
 }

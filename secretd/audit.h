@@ -130,4 +130,8 @@ void	audit_seal_hash(const struct keyring *kr, const unsigned char *prev,
 /* The last seal this daemon committed (seq 0: none yet). */
 void	audit_seal_head(int64_t *seq, unsigned char hash[AUDIT_HASH_LEN]);
 
+/* For server.stats: rows queued for the writers (not yet taken), rows
+ * committed but not sealed, and the age of the oldest of those. */
+void	audit_stats(int *queued, int *unsealed, double *seal_lag_s);
+
 #endif

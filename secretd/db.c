@@ -62,6 +62,7 @@ struct db_pool {
 	pthread_cond_t		 cv;
 	long long		 retry_at_ms;	/* no connect attempt before */
 	int			 backoff_ms;
+	int			 waiting;	/* in db_acquire, for a slot */
 };
 
 struct db_pool *
@@ -234,7 +235,10 @@ db_acquire(struct db_pool *p, struct db **out)
 				d = &p->slots[i];
 		if (d != NULL)
 			break;
-		if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0) {
+		p->waiting++;
+		r = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+		p->waiting--;
+		if (r != 0) {
 			pthread_mutex_unlock(&p->mu);
 			log_warn("no database connection free for %d s",
 			    ACQUIRE_WAIT_S);
@@ -611,4 +615,17 @@ db_rollback(struct db *d)
 		(void)pipeline_flush(d);
 	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		(void)simple(d, "ROLLBACK");
+}
+
+void
+db_pool_usage(struct db_pool *p, int *size, int *in_use, int *waiting)
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	*size = p->size;
+	*waiting = p->waiting;
+	for (*in_use = 0, i = 0; i < p->size; i++)
+		*in_use += p->slots[i].busy != 0;
+	pthread_mutex_unlock(&p->mu);
 }

@@ -37,6 +37,10 @@ void	db_pool_free(struct db_pool *pool);
  */
 int	db_acquire(struct db_pool *pool, struct db **out) SD_MUST_CHECK;
 void	db_release(struct db_pool *pool, struct db *db);
+/* The pool's size, its connections held by a request, and the requests
+ * waiting in db_acquire for one (server.stats). */
+void	db_pool_usage(struct db_pool *pool, int *size, int *in_use,
+	    int *waiting);
 
 /*
  * Run prepared statement number stmt with n text parameters (NULL

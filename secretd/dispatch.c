@@ -9,6 +9,7 @@
 #include "acl.h"
 #include "actions.h"
 #include "dispatch.h"
+#include "stats.h"
 
 #define RD	(A_AUDIT)
 #define WR	(A_AUDIT | A_TXN)
@@ -64,7 +65,14 @@ static const struct action actions[] = {
 	{ "audit.verify",	act_audit_verify, GPERM_AUDIT, RD, NULL },
 	{ "audit.hash",		act_audit_hash, GPERM_AUDIT, RD, NULL },
 	{ "audit.report",	act_audit_report, GPERM_AUDIT, RD, NULL },
+
+	{ "server.stats",	act_server_stats, GPERM_AUDIT, RD, NULL },
 };
+
+#define N_ACTIONS	((int)(sizeof(actions) / sizeof(actions[0])))
+/* every row has its counters (stats.h) */
+_Static_assert(sizeof(actions) / sizeof(actions[0]) <= STATS_MAX_ACTIONS,
+    "raise STATS_MAX_ACTIONS");
 
 const struct action *
 dispatch_find(const char *name)
@@ -75,4 +83,16 @@ dispatch_find(const char *name)
 		if (strcmp(actions[i].name, name) == 0)
 			return &actions[i];
 	return NULL;
+}
+
+int
+dispatch_slot(const struct action *a)
+{
+	return (int)(a - actions);
+}
+
+const char *
+dispatch_name(int slot)
+{
+	return slot >= 0 && slot < N_ACTIONS ? actions[slot].name : NULL;
 }

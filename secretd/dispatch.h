@@ -28,4 +28,9 @@ struct action {
 /* The row for name, or NULL. */
 const struct action *dispatch_find(const char *name);
 
+/* A row's index in the table (its slot in stats.h's counters), and the
+ * name of the row at an index (NULL past the end). */
+int	dispatch_slot(const struct action *a);
+const char *dispatch_name(int slot);
+
 #endif

@@ -6,6 +6,7 @@
  *   secretd [-c CONF] migrate | keygen | rekey
  *   secretd [-c CONF] setup --admin-key FILE [...]   (setup.c)
  *   secretd [-c CONF] doctor [...]                   (doctor.c)
+ *   secretd [-c CONF] stats --key FILE [...]         (stats_cmd.c)
  *   secretd --help | --version
  *
  * Start-up turns core dumps off before any secret is loaded, refuses a
@@ -33,7 +34,10 @@
 #include "log.h"
 #include "request.h"
 #include "server.h"
+#include "reload.h"
 #include "setup.h"
+#include "stats.h"
+#include "stats_cmd.h"
 #include "store.h"
 #include "write_batch.h"
 #include "xmalloc.h"
@@ -49,6 +53,8 @@ usage(FILE *f)
 	    "[--database CONNINFO] ...\n"
 	    "       secretd [-c CONF] doctor [--sshd-config FILE] "
 	    "[--login-user NAME] [--user NAME]\n"
+	    "       secretd [-c CONF] stats --key PUBKEYFILE [--prometheus | "
+	    "--json] [--output FILE]\n"
 	    "       secretd --help | --version\n"
 	    "\n"
 	    "  -c CONF     configuration file (default $SECRETD_CONF, else "
@@ -69,6 +75,8 @@ usage(FILE *f)
 	    "(\"setup --help\")\n"
 	    "  doctor    check a deployment, one line per check "
 	    "(\"doctor --help\")\n"
+	    "  stats     the running daemon's counters, through its socket "
+	    "(\"stats --help\")\n"
 	    "\n"
 	    "See secretd(8).\n");
 }
@@ -83,9 +91,9 @@ harden(void)
 }
 
 static int
-serve(const struct config *cfg, int detach)
+serve(const struct config *cfg, const char *conf, int detach)
 {
-	struct server_ctx ctx = { .cfg = cfg };
+	struct server_ctx ctx = { .cfg = cfg, .conf_path = conf };
 	struct keyring *kr;
 	char err[512];
 	int r;
@@ -111,12 +119,14 @@ serve(const struct config *cfg, int detach)
 	openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	audit_writer_start(cfg->database, &ctx);
 	write_batch_start(cfg->database);
+	stats_start();
 	r = server_run(&ctx);
 	write_batch_stop();
 	audit_writer_stop();
 	get_hint_clear();
 	db_pool_free(ctx.pool);
 	keyring_free((struct keyring *)ctx.kr);
+	reload_free_all();	/* the configurations SIGHUP loaded */
 	log_info("stopped");
 	return r == 0 ? 0 : 1;
 }
@@ -201,6 +211,9 @@ main(int argc, char **argv)
 		return setup_main(conf, argc, argv);
 	if (strcmp(cmd, "doctor") == 0)
 		return doctor_main(conf, argc, argv);
+	/* stats runs as a shell user, who may not read the configuration */
+	if (strcmp(cmd, "stats") == 0)
+		return stats_main(conf, argc, argv);
 	config_defaults(&cfg);
 	if (config_load(&cfg, conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "secretd: %s\n", err);
@@ -210,7 +223,7 @@ main(int argc, char **argv)
 	log_set_level(cfg.log_level);
 
 	if (strcmp(cmd, "serve") == 0 && argc <= 1)
-		r = serve(&cfg, detach);
+		r = serve(&cfg, conf, detach);
 	else if (strcmp(cmd, "init") == 0)
 		r = init_cmd(&cfg, argc, argv);
 	else if (strcmp(cmd, "migrate") == 0 && argc == 1)

@@ -22,9 +22,15 @@
 #include "put_rows.h"
 #include "sshkey.h"
 
-/* Shared by every connection; read-only once serving, but for kr. */
+/*
+ * Shared by every connection; read-only once serving, but for kr and
+ * cfg.  cfg is swapped whole by SIGHUP (reload.c): every read of
+ * ctx->cfg is an atomic load, and a configuration, once published, is
+ * never changed nor freed while the daemon serves, so a request may
+ * keep the pointer it read.
+ */
 struct server_ctx {
-	const struct config	*cfg;
+	const struct config *_Atomic cfg;
 	struct db_pool		*pool;
 	const struct keyring	*kr;	/* swapped on SIGHUP: use ctx_keyring */
 	const char		*conf_path;

@@ -7,9 +7,11 @@
  * once.  Connections beyond max_connections + max_enrol_sessions get one
  * "unavailable" line and are closed; once a connection's hello says whose
  * it is, sesslimit.h counts it with its kind (known principals share
- * max_connections, enrol-only sessions max_enrol_sessions).  On SIGTERM the listener closes, every connection's
- * read side is shut down (so a handler that is running finishes and
- * answers, and idle ones end), and we wait for the threads to leave.
+ * max_connections, enrol-only sessions max_enrol_sessions).  SIGHUP
+ * reloads the configuration (reload.h) and the keyring.  On SIGTERM the
+ * listener closes, every connection's read side is shut down (so a
+ * handler that is running finishes and answers, and idle ones end), and
+ * we wait for the threads to leave.
  */
 #include <errno.h>
 #include <grp.h>
@@ -31,6 +33,7 @@
 #include "log.h"
 #include "notify.h"
 #include "proto.h"
+#include "reload.h"
 #include "server.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -308,6 +311,7 @@ server_run(struct server_ctx *ctx)
 	while (!stopping) {
 		if (reload) {
 			reload = 0;
+			reload_config(ctx);	/* then the keyring */
 			reload_keyring(ctx, old, &nold);
 		}
 		if (poll(&pfd, 1, 500) > 0)

@@ -28,6 +28,7 @@
 #include "revoke.h"
 #include "session.h"
 #include "sesslimit.h"
+#include "stats.h"
 #include "store.h"
 #include "write_batch.h"
 #include "xmalloc.h"
@@ -411,6 +412,7 @@ run_action(const struct server_ctx *ctx, struct session *s,
 	const json_t *id = json_object_get(req, "id");
 	json_t *resp;
 	int e, lone = 0;
+	int64_t t0 = stats_now_ns();
 
 	r.resp = response_new(id);
 	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
@@ -433,6 +435,7 @@ run_action(const struct server_ctx *ctx, struct session *s,
 		e = SD_EUNAUTH;
 		r.why = revoke_message(s, r.whybuf, sizeof(r.whybuf));
 	}
+	stats_request(dispatch_slot(a), e, t0);
 	if (e != 0) {
 		if (r.why == NULL)
 			r.why = e == SD_EUNAVAIL ? "database unavailable, "

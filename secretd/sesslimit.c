@@ -94,3 +94,12 @@ sesslimit_end(int64_t pid)
 	}
 	pthread_mutex_unlock(&mu);
 }
+
+void
+sesslimit_counts(int *known, int *enrol)
+{
+	pthread_mutex_lock(&mu);
+	*known = n_known;
+	*enrol = n_enrol;
+	pthread_mutex_unlock(&mu);
+}

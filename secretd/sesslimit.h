@@ -26,5 +26,7 @@ int	sesslimit_begin(const struct config *cfg, int64_t pid,
 	    char *why, size_t whylen);
 /* The end of a session counted by sesslimit_begin. */
 void	sesslimit_end(int64_t pid);
+/* The sessions open now: of known principals, and enrol-only. */
+void	sesslimit_counts(int *known, int *enrol);
 
 #endif
