@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "err.h"
+#include "proto.h"
 
 struct db_stmt {
 	const char	*name;
@@ -90,9 +91,7 @@ int	db_failed_stmt(const struct db *db);
  * change again by itself.
  */
 int	db_outcome_unknown(const struct db *d);
-#define DB_OUTCOME_UNKNOWN_MSG "the connection to the database was lost " \
-	"while committing: the write may or may not have been committed; " \
-	"read it back before retrying"
+#define DB_OUTCOME_UNKNOWN_MSG PROTO_MSG_OUTCOME_UNKNOWN
 
 /*
  * Until db_release: wait for each result by reading the socket without
