@@ -26,7 +26,10 @@
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
+/* a failover ends in seconds: a pool finds the new primary at most this
+ * long after it is promoted (one connection attempt a second costs the
+ * database little while it is down) */
+#define BACKOFF_MAX_MS	1000
 #define ACQUIRE_WAIT_S	10
 
 /* A statement sent in pipeline mode whose result is not read yet. */
