@@ -16,7 +16,8 @@
 # this run's loopback exists there (nothing it starts can be reached from
 # outside, whatever address a program binds), and every process it
 # started ends with it.  Work directory: /var/tmp/secretd-ha.XXXXXX,
-# removed on success unless KEEP=1.
+# removed on success unless KEEP=1.  HA_BENCH=1 and HA_RESULTS=FILE are
+# for make bench (README.md).
 set -uo pipefail
 
 if [ -z "${SD_HA_NS:-}" ]; then
@@ -221,6 +222,32 @@ for ((c = 0; c < COUNTERS; c++)); do
 	printf '0' | client 1 put "ha/counter/c$c" >/dev/null || die "counter c$c"
 done
 
+# get_rate SECS FE...: gets per second by one client loop per FE given
+get_rate() {
+	local secs=$1 end k total=0 pids=()
+	shift
+	end=$(( $(date +%s) + secs ))
+	k=0
+	for fe in "$@"; do
+		k=$((k + 1))
+		( n=0; while [ "$(date +%s)" -lt "$end" ]; do
+			client "$fe" get ha/probe1 >/dev/null 2>&1 && n=$((n + 1))
+		done; echo "$n" >"$HA/res/rate$k" ) &
+		pids+=("$!")
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	for ((; k > 0; k--)); do total=$((total + $(cat "$HA/res/rate$k"))); done
+	awk -v n="$total" -v s="$secs" 'BEGIN { printf "%.1f", n / s }'
+}
+FE2_RATIO=null
+if [ -n "${HA_BENCH:-}" ]; then
+	# make bench: the same total concurrency on one front-end, then two
+	ONE=$(get_rate 6 1 1 1 1 1 1 1 1)
+	TWO=$(get_rate 6 1 1 1 1 2 2 2 2)
+	FE2_RATIO=$(awk -v a="$TWO" -v b="$ONE" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
+	log "gets/s, 8 clients: one front-end $ONE, two $TWO (ratio $FE2_RATIO)"
+fi
+
 # ------------------------------------------------------------------ load
 
 # worker I: until $HA/stop exists, alternate a cas increment of counter
@@ -405,7 +432,11 @@ check-ha results
   lost acknowledged writes    $LOST
   whole run                   $TOTAL s
 EOF
-printf '{"failover_gap_s":[%s,%s],"lost_acknowledged_writes":%s}\n' "${GAP1/none/null}" "${GAP2/none/null}" \
-	"$LOST" >"$HA/results.json"
+jq -n --argjson g1 "${GAP1/none/null}" --argjson g2 "${GAP2/none/null}" --argjson lost "$LOST" \
+	--argjson ratio "$FE2_RATIO" --argjson unknown "$((N_INCU + N_PUTU))" \
+	'{failover_gap_s: (if $g1 == null or $g2 == null then null else ([$g1, $g2] | max) end),
+	  failover_gap_per_frontend_s: [$g1, $g2], lost_acknowledged_writes: $lost,
+	  frontends2_get_ratio: $ratio, ha_outcome_unknown_writes: $unknown}' >"$HA/results.json"
+[ -n "${HA_RESULTS:-}" ] && cp "$HA/results.json" "$HA_RESULTS"
 ok "printed"
 done_testing
