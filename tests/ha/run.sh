@@ -25,6 +25,10 @@ if [ -z "${SD_HA_NS:-}" ]; then
 	SD_HA_NS=1 exec unshare --net --pid --fork --mount-proc --kill-child=TERM "$0" "$@"
 fi
 ip link set lo up || exit 1
+# nothing of a caller's environment (make bench runs this with its own
+# PostgreSQL's PG* variables exported) reaches pg_autoctl, psql or secret
+unset PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGDATA PGOPTIONS \
+	SECRET_SERVER SECRET_IDENTITY SECRET_KNOWN_HOSTS SECRETD_WORK
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
