@@ -59,7 +59,7 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 
 .PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
-	install clean fuzz test lint deb check-deb
+	install clean fuzz test lint deb check-deb check-ha
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c VERSION
@@ -155,6 +155,13 @@ check: deps
 lint: all
 	tests/manlint.sh
 	tests/units.sh
+
+# The high-availability test (DESIGN §10, tests/ha/README.md): a
+# pg_auto_failover formation and two front-ends on loopback, failover
+# under load.  Its packages are not in the default deps.
+check-ha: all
+	@tests/deps.sh ha
+	tests/ha/run.sh $(BIN)
 
 # Debian packages (DESIGN §10): build/deb/*.deb, lintian clean; then
 # installed into a Debian 12 chroot and used there.

@@ -21,8 +21,89 @@
 #include "client/cmd_secret.h"
 #include "client/input.h"
 #include "client/output.h"
+#include "client/rpc.h"
+#include "client/wait.h"
 
 #define MAX_VERSION	(1LL << 53)	/* JSON-safe integers */
+#define WAIT_MAX	(7LL * 86400)
+
+/* --wait DURATION (0 without). */
+static int
+parse_wait(struct cli_ctx *ctx, const struct cli_args *a, long long *wait_s)
+{
+	const char *ws = cli_arg_last(a, OPT_WAIT);
+
+	*wait_s = 0;
+	if (ws != NULL && cli_parse_duration(ws, 0, WAIT_MAX, wait_s) != 0)
+		return cli_usage(ctx->cmd, "--wait wants a duration such as "
+		    "30s, 5m or 1h, not \"%s\"", ws);
+	return 0;
+}
+
+/* One request, asked again by cli_retry (wait.h) while unavailable. */
+struct attempt {
+	json_t	*req;		/* kept: each attempt sends a reference */
+	json_t	*resp;		/* the ok response */
+	int	 maybe_done;	/* an attempt's outcome is unknown */
+};
+
+static int
+read_attempt(struct cli_ctx *ctx, void *arg)
+{
+	struct attempt *t = arg;
+
+	return cli_attempt_call(ctx, json_incref(t->req), NULL, &t->resp);
+}
+
+/*
+ * A put with cas: repeating it cannot apply it twice.  But when an
+ * attempt may have committed (the session ended after the request was
+ * sent, or the server says the commit's outcome is unknown) and a later
+ * one finds the version moved on, that conflict may be our own write:
+ * the put ends there, unavailable with the outcome unknown.
+ */
+static int
+cas_put_attempt(struct cli_ctx *ctx, void *arg)
+{
+	struct attempt *t = arg;
+	const json_t *msg;
+	json_t *resp;
+	int st, err;
+
+	if ((st = cli_rpc_request(ctx->rpc, json_incref(t->req), &resp,
+	    &err)) != 0) {
+		if (cli_rpc_sent(ctx->rpc))
+			t->maybe_done = 1;
+		return st;
+	}
+	if (err == SD_OK) {
+		t->resp = resp;
+		return 0;
+	}
+	msg = json_object_get(json_object_get(resp, "error"), "message");
+	if (err == SD_EUNAVAIL && json_is_string(msg) &&
+	    strcmp(json_string_value(msg), PROTO_MSG_OUTCOME_UNKNOWN) == 0)
+		t->maybe_done = 1;
+	if (err == SD_ECONFLICT && t->maybe_done) {
+		json_decref(resp);
+		cli_retry_stop();
+		return cli_err(SD_EUNAVAIL, "an earlier attempt of this put "
+		    "may have committed and the version has moved on: %s",
+		    PROTO_MSG_OUTCOME_UNKNOWN);
+	}
+	st = cli_err(err, "%s", json_is_string(msg) ?
+	    json_string_value(msg) : "(no message)");
+	json_decref(resp);
+	return st;
+}
+
+/* A put without cas is never sent twice: only the session is waited for. */
+static int
+open_attempt(struct cli_ctx *ctx, void *arg)
+{
+	(void)arg;
+	return cli_rpc_open(ctx->rpc);
+}
 
 /* Open -o FILE before asking for the value, without truncating yet. */
 static int
@@ -70,7 +151,8 @@ cli_get(struct cli_ctx *ctx, const struct cli_args *a)
 	const char *file = cli_arg_last(a, OPT_OUTPUT), *vs, *why;
 	unsigned char *val = NULL;
 	json_t *path, *req, *resp;
-	long long version = 0;
+	struct attempt t = { 0 };
+	long long version = 0, wait_s;
 	size_t vlen = 0;
 	int st, fd = STDOUT_FILENO, created = 0, written = 0;
 
@@ -78,6 +160,8 @@ cli_get(struct cli_ctx *ctx, const struct cli_args *a)
 	    cli_parse_num(vs, 1, MAX_VERSION, &version) != 0)
 		return cli_usage(ctx->cmd, "--version wants a number >= 1, "
 		    "not \"%s\"", vs);
+	if ((st = parse_wait(ctx, a, &wait_s)) != 0)
+		return st;
 	if (file != NULL && strcmp(file, "-") == 0)
 		file = NULL;
 	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
@@ -90,7 +174,14 @@ cli_get(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	}
 
-	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
+	if (wait_s > 0) {
+		t.req = req;
+		st = cli_retry(ctx, wait_s, read_attempt, &t);
+		json_decref(req);
+		resp = t.resp;
+	} else
+		st = cli_rpc_call(ctx->rpc, req, &resp);
+	if (st != 0)
 		goto out;
 	if (proto_get_value(resp, PROTO_MAX_LINE_CAP, &val, &vlen,
 	    &why) != 0) {
@@ -154,7 +245,8 @@ cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 	const char *cs = cli_arg_last(a, OPT_CHARSET), *chars = NULL;
 	const char *cass = cli_arg_last(a, OPT_CAS);
 	unsigned char *val = NULL;
-	long long cas = -1, glen = 0;
+	long long cas = -1, glen = 0, wait_s;
+	struct attempt t = { 0 };
 	json_t *path, *req, *resp;
 	size_t vlen = 0;
 	int st;
@@ -174,6 +266,8 @@ cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 	if (cass != NULL && cli_parse_num(cass, 0, MAX_VERSION, &cas) != 0)
 		return cli_usage(ctx->cmd, "--cas wants a version number "
 		    ">= 0, not \"%s\"", cass);
+	if ((st = parse_wait(ctx, a, &wait_s)) != 0)
+		return st;
 	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
 		return st;
 
@@ -191,6 +285,19 @@ cli_put(struct cli_ctx *ctx, const struct cli_args *a)
 			json_object_set_new(req, "cas", json_integer(cas));
 	}
 	freezero(val, vlen);
+	if (wait_s > 0 && cas >= 0 && req != NULL) {
+		t.req = req;
+		st = cli_retry(ctx, wait_s, cas_put_attempt, &t);
+		json_decref(req);
+		if (st != 0)
+			return st;
+		return cli_print_version(ctx, t.resp);
+	}
+	if (wait_s > 0 && req != NULL &&
+	    (st = cli_retry(ctx, wait_s, open_attempt, NULL)) != 0) {
+		json_decref(req);
+		return st;
+	}
 	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
 	return cli_print_version(ctx, resp);

@@ -25,6 +25,7 @@ static const struct cli_optspec opts_none[] = { CLI_OPT_END };
 static const struct cli_optspec opts_get[] = {
 	{ "version",	0,   1, OPT_VERSION },
 	{ "output",	'o', 1, OPT_OUTPUT },
+	{ "wait",	0,   1, OPT_WAIT },
 	CLI_OPT_END
 };
 
@@ -33,6 +34,7 @@ static const struct cli_optspec opts_put[] = {
 	{ "file",	'f', 1, OPT_FILE },
 	{ "generate",	0,   1, OPT_GENERATE },
 	{ "charset",	0,   1, OPT_CHARSET },
+	{ "wait",	0,   1, OPT_WAIT },
 	CLI_OPT_END
 };
 
@@ -73,7 +75,7 @@ static const struct cli_command commands[] = {
 
 	/* Secrets */
 	{ "get", cli_get, opts_get, 1, 1, 0,
-	  "get PATH [--version N] [-o FILE]",
+	  "get PATH [--version N] [-o FILE] [--wait DURATION]",
 	  "print a secret's value",
 	  "Write the value stored at PATH, byte for byte, to stdout.  A newline\n"
 	  "is added only when stdout is a terminal.\n"
@@ -84,11 +86,15 @@ static const struct cli_command commands[] = {
 	  "  -o, --output FILE  write the value to FILE instead (created with\n"
 	  "                     mode 0600; an existing file is truncated; a\n"
 	  "                     symbolic link is refused; \"-\" is stdout)\n"
+	  "  --wait DURATION    while the server is unavailable, retry for up\n"
+	  "                     to DURATION (30s, 5m, 1h); a read is safe to\n"
+	  "                     repeat\n"
 	  "\n"
 	  "With --json the raw response is printed instead (with -o, the value\n"
 	  "goes to FILE and the response printed has no value field).\n" },
 	{ "put", cli_put, opts_put, 1, 1, 0,
-	  "put PATH [--cas N] [-f FILE | --generate LEN [--charset SET]]",
+	  "put PATH [--cas N] [--wait DURATION] [-f FILE | --generate LEN "
+	  "[--charset SET]]",
 	  "store a new version of a secret",
 	  "Store a new version of the value at PATH, creating the node and its\n"
 	  "parents as needed.  The value is read from stdin (all of it, exactly;\n"
@@ -102,6 +108,16 @@ static const struct cli_command commands[] = {
 	  "  --cas N            check-and-set: succeed only if the current\n"
 	  "                     version is N (0: only if there is no value);\n"
 	  "                     else fail with conflict (exit status 6)\n"
+	  "  --wait DURATION    while the server is unavailable, retry for up\n"
+	  "                     to DURATION (30s, 5m, 1h).  Only a put with\n"
+	  "                     --cas is sent again (it cannot apply twice);\n"
+	  "                     one without is retried only until a session\n"
+	  "                     opens, then sent once.  When an attempt's\n"
+	  "                     outcome was unknown (the server lost its\n"
+	  "                     database during the commit) and a later one\n"
+	  "                     finds the version moved on, the put fails\n"
+	  "                     with unavailable, not conflict: it may have\n"
+	  "                     been committed; read it back\n"
 	  "  -f, --file FILE    read the value from FILE (\"-\": stdin)\n"
 	  "  --generate LEN     generate a random value of LEN characters\n"
 	  "                     (1..1048576) and store it without printing it\n"

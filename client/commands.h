@@ -34,6 +34,7 @@ enum cli_opt {
 	OPT_GLOBAL,		/* acl --global */
 	OPT_KEY,		/* principal --key */
 	OPT_GROUP,		/* principal create --group G */
+	OPT_WAIT,		/* get/put --wait D */
 };
 
 #define CMD_NO_SERVER	0x01	/* runs without a server (help) */

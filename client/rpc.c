@@ -27,6 +27,7 @@ struct cli_rpc {
 	struct linereader	*lr;
 	long long		 next_id;
 	int			 failed;	/* exit status once broken */
+	int			 sent;		/* cli_rpc_sent */
 };
 
 struct cli_rpc *
@@ -145,6 +146,7 @@ cli_rpc_request(struct cli_rpc *r, json_t *req, json_t **resp, int *err)
 
 	*resp = NULL;
 	*err = SD_OK;
+	r->sent = 0;
 	if (req == NULL)
 		return cli_err(SD_EBADREQ, "an argument is not valid UTF-8");
 	if ((st = ensure_open(r)) != 0) {
@@ -158,6 +160,7 @@ cli_rpc_request(struct cli_rpc *r, json_t *req, json_t **resp, int *err)
 		return cli_err(SD_EINTERNAL, "cannot build the request");
 	}
 	json_decref(req);
+	r->sent = 1;	/* a part may reach the server even if this fails */
 	st = cli_ssh_write(r->ssh, buf, len);
 	freezero(buf, len);		/* may hold a value */
 	if (st != 0)
@@ -211,6 +214,18 @@ cli_rpc_call(struct cli_rpc *r, json_t *req, json_t **resp)
 		return st;
 	}
 	return 0;
+}
+
+int
+cli_rpc_open(struct cli_rpc *r)
+{
+	return ensure_open(r);
+}
+
+int
+cli_rpc_sent(const struct cli_rpc *r)
+{
+	return r->sent;
 }
 
 void

@@ -56,6 +56,19 @@ int	cli_rpc_report(struct cli_rpc *rpc, const json_t *resp);
  */
 void	cli_rpc_close(struct cli_rpc *rpc);
 
+/*
+ * Open the session now if it is not open (cli_rpc_request opens it on
+ * first use).  Returns 0 or the exit status, the failure reported as
+ * "unavailable": nothing was sent.
+ */
+int	cli_rpc_open(struct cli_rpc *rpc);
+
+/*
+ * 1 if the last cli_rpc_request began to send its request: when it then
+ * got no response, the server may have acted on it.
+ */
+int	cli_rpc_sent(const struct cli_rpc *rpc);
+
 /* Close the session (if any) and free. */
 void	cli_rpc_free(struct cli_rpc *rpc);
 

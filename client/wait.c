@@ -97,6 +97,14 @@ sleep_ms(long long ms)
 		;
 }
 
+static int retry_stopped;
+
+void
+cli_retry_stop(void)
+{
+	retry_stopped = 1;
+}
+
 int
 cli_retry(struct cli_ctx *ctx, long long wait_s, cli_attempt_fn fn,
     void *arg)
@@ -110,10 +118,11 @@ cli_retry(struct cli_ctx *ctx, long long wait_s, cli_attempt_fn fn,
 	deadline = now_ms() + wait_s * 1000;
 	for (;;) {
 		cli_err_capture(1);
+		retry_stopped = 0;
 		st = fn(ctx, arg);
 		code = cli_err_captured(&msg);
 		left = deadline - now_ms();
-		if (st == 0 || code == NULL ||
+		if (st == 0 || code == NULL || retry_stopped ||
 		    strcmp(code, "unavailable") != 0 || left <= 0) {
 			cli_err_release();
 			return st;

@@ -51,4 +51,10 @@ int	cli_attempt_call(struct cli_ctx *ctx, json_t *req, const char *what,
 int	cli_retry(struct cli_ctx *ctx, long long wait_s, cli_attempt_fn fn,
 	    void *arg);
 
+/*
+ * Called by an attempt whose failure, even "unavailable", must end the
+ * retries (one that might repeat a change).  For the running cli_retry.
+ */
+void	cli_retry_stop(void);
+
 #endif

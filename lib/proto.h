@@ -18,6 +18,16 @@
 #define PROTO_MAX_LINE_CAP	(16 * 1024 * 1024)
 
 /*
+ * The message of the `unavailable` answer to a change whose COMMIT was
+ * sent and never answered (the database connection died): it may or may
+ * not have taken effect.  Fixed text (docs/protocol.md), so that a
+ * client can tell it from an unavailable that changed nothing.
+ */
+#define PROTO_MSG_OUTCOME_UNKNOWN "the connection to the database was " \
+	"lost while committing: the write may or may not have been " \
+	"committed; read it back before retrying"
+
+/*
  * Parse one line into a JSON object.  Returns the object (caller owns) or
  * NULL with *why set to a static message ("malformed JSON", "not an
  * object", ...).

@@ -7,7 +7,10 @@
  * a dead database costs each request one quick "unavailable" rather than
  * a connect timeout.  An idle connection the server has closed (it was
  * restarted, say) is found and replaced in acquire, before any request
- * is sent on it.  Never logs parameter values: they may be secret.
+ * is sent on it.  A connection that finds itself on a read-only server
+ * (a standby, after a failover left it behind) is dropped too, so that
+ * the next one goes, through a multi-host conninfo, to the new primary.
+ * Never logs parameter values: they may be secret.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -23,7 +26,10 @@
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
+/* a failover ends in seconds: a pool finds the new primary at most this
+ * long after it is promoted (one connection attempt a second costs the
+ * database little while it is down) */
+#define BACKOFF_MAX_MS	1000
 #define ACQUIRE_WAIT_S	10
 
 /* A statement sent in pipeline mode whose result is not read yet. */
@@ -49,6 +55,9 @@ struct db {
 	int		 capqueued;
 	int		 failed_stmt;	/* of the last failed call, or -1 */
 	int		 spin_us;	/* db_spin, until released */
+	int		 drop;		/* not to be reused: close at release */
+	int		 txn;		/* BEGIN sent, no COMMIT/ROLLBACK yet */
+	int		 outcome_unknown; /* of the last call (db.h) */
 	struct db_pool	*pool;
 };
 
@@ -294,7 +303,7 @@ db_release(struct db_pool *p, struct db *d)
 		return;
 	/* A connection left inside a transaction, or with statements in
 	 * flight, is not reusable. */
-	if (d->conn != NULL && (d->nqueued > 0 ||
+	if (d->conn != NULL && (d->drop || d->nqueued > 0 ||
 	    PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF ||
 	    PQtransactionStatus(d->conn) != PQTRANS_IDLE)) {
 		PQfinish(d->conn);
@@ -303,10 +312,40 @@ db_release(struct db_pool *p, struct db *d)
 	d->begin_pending = 0;
 	d->nqueued = 0;
 	d->spin_us = 0;
+	d->drop = 0;
+	d->txn = 0;
 	pthread_mutex_lock(&p->mu);
 	d->busy = 0;
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* SQLSTATEs that end the session: 57P01 admin shutdown (a terminated
+ * backend), 57P02 crash shutdown, 57P03 cannot connect now, and the
+ * connection exceptions (08) libpq reports for a broken link. */
+static int
+state_ends_session(const char *state)
+{
+	return state != NULL && (strncmp(state, "57P", 3) == 0 ||
+	    strncmp(state, "08", 2) == 0);
+}
+
+/*
+ * 1 if r, the error result of statement stmt, is the server's answer
+ * that the transaction did not commit.  Not so when the result is
+ * libpq's report of a lost connection (no SQLSTATE, or 08), nor when
+ * COMMIT itself was interrupted by the session's end: a backend
+ * terminated while COMMIT waits for a synchronous standby has already
+ * committed locally.
+ */
+static int
+is_abort_answer(int stmt, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state == NULL || strncmp(state, "08", 2) == 0)
+		return 0;
+	return stmt != DB_STMT_COMMIT || !state_ends_session(state);
 }
 
 static int
@@ -314,15 +353,23 @@ result_error(struct db *d, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
-	if (PQstatus(d->conn) != CONNECTION_OK) {
+	if (PQstatus(d->conn) != CONNECTION_OK || state_ends_session(state)) {
 		log_warn("database connection lost during %s", what);
+		d->drop = 1;
 		return SD_EUNAVAIL;
 	}
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return SD_EEXISTS;
-	/* 40001 serialization, 40P01 deadlock, 57P01 admin shutdown */
-	if (state != NULL && (strncmp(state, "40", 2) == 0 ||
-	    strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0))
+	/* 25006 read_only_sql_transaction: this server is (now) a standby.
+	 * Another connection may reach the primary; this one never will. */
+	if (state != NULL && strcmp(state, "25006") == 0) {
+		log_warn("%s: the database server is read-only (a standby?); "
+		    "dropping the connection", what);
+		d->drop = 1;
+		return SD_EUNAVAIL;
+	}
+	/* 40001 serialization, 40P01 deadlock */
+	if (state != NULL && strncmp(state, "40", 2) == 0)
 		return SD_EUNAVAIL;
 	log_error("%s failed: %s %s", what, state ? state : "-",
 	    r ? PQresultErrorMessage(r) : PQerrorMessage(d->conn));
@@ -402,6 +449,7 @@ pipeline_open(struct db *d)
 			return result_error(d, NULL, "BEGIN");
 		queue_push(d, DB_STMT_BEGIN, NULL);
 		d->begin_pending = 0;
+		d->txn = 1;
 	}
 	return 0;
 }
@@ -430,22 +478,31 @@ pipeline_send(struct db *d, int stmt, int n, const char *const *values,
  * Send a Sync and read the result of every queued statement, in order.
  * Returns 0, or the error of the first statement that failed (the rest
  * were skipped by the server), recording which one in failed_stmt.
+ * When what was sent ends a transaction (a COMMIT, or statements outside
+ * one, which commit at the Sync) and the connection is lost before the
+ * server said how it ended, the outcome is unknown (db_outcome_unknown).
  */
 static int
 pipeline_flush(struct db *d)
 {
 	ExecStatusType st;
 	PGresult *r;
-	int i, e = 0, sync = 0, n = d->nqueued;
+	int i, e = 0, sync = 0, n = d->nqueued, ends = !d->txn;
+	int committed = 0;	/* COMMIT's own answer came back */
 
-	if (PQpipelineSync(d->conn) != 1)
+	for (i = 0; i < n; i++)
+		if (d->queue[i].stmt == DB_STMT_COMMIT)
+			ends = 1;
+	if (PQpipelineSync(d->conn) != 1) {
 		e = result_error(d, NULL, "pipeline sync");
-	else
+		d->outcome_unknown = ends;
+	} else
 		wait_spinning(d);
 	for (i = 0; e == 0 && i < n; i++) {
 		if ((r = PQgetResult(d->conn)) == NULL) {
 			e = result_error(d, NULL, stmt_name(d,
 			    d->queue[i].stmt));
+			d->outcome_unknown = ends;
 			break;
 		}
 		st = PQresultStatus(r);
@@ -454,9 +511,12 @@ pipeline_flush(struct db *d)
 				*d->queue[i].out = r;
 			else
 				PQclear(r);
+			committed = d->queue[i].stmt == DB_STMT_COMMIT;
 		} else {
 			e = result_error(d, r, stmt_name(d, d->queue[i].stmt));
 			d->failed_stmt = d->queue[i].stmt;
+			d->outcome_unknown = ends &&
+			    !is_abort_answer(d->queue[i].stmt, r);
 			PQclear(r);
 		}
 		while ((r = PQgetResult(d->conn)) != NULL)	/* the NULL */
@@ -472,8 +532,16 @@ pipeline_flush(struct db *d)
 		PQclear(r);
 	}
 	d->nqueued = 0;
-	if (PQexitPipelineMode(d->conn) != 1 && e == 0)
+	if (PQexitPipelineMode(d->conn) != 1 && e == 0) {
+		if (committed) {
+			/* lost after COMMIT's answer: it did commit, but the
+			 * connection is of no further use */
+			d->drop = 1;
+			return 0;
+		}
 		e = result_error(d, NULL, "pipeline");
+		d->outcome_unknown = ends;
+	}
 	if (e != 0)	/* results delivered before the failure are void */
 		for (i = 0; i < n; i++)
 			if (d->queue[i].out != NULL && *d->queue[i].out != NULL) {
@@ -494,6 +562,7 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 
 	*res = NULL;
 	d->failed_stmt = -1;
+	d->outcome_unknown = 0;
 	if (d->begin_pending || d->nqueued > 0) {
 		/* one round trip for BEGIN, the queue and this statement */
 		if ((e = pipeline_send(d, stmt, n, values, lengths, formats,
@@ -504,6 +573,7 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 	if (PQsendQueryPrepared(d->conn, s->name, n, values, lengths,
 	    formats, 0) != 1) {
 		d->failed_stmt = stmt;
+		d->outcome_unknown = !d->txn;	/* sent in part? */
 		return result_error(d, NULL, s->name);
 	}
 	wait_spinning(d);
@@ -516,6 +586,8 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 		return 0;
 	}
 	d->failed_stmt = stmt;
+	/* outside a transaction the statement commits by itself */
+	d->outcome_unknown = !d->txn && !is_abort_answer(stmt, r);
 	e = result_error(d, r, s->name);
 	PQclear(r);
 	return e;
@@ -534,6 +606,7 @@ int
 db_flush(struct db *d)
 {
 	d->failed_stmt = -1;
+	d->outcome_unknown = 0;
 	if (d->begin_pending)
 		fatal("db_flush inside a transaction");
 	return d->nqueued > 0 ? pipeline_flush(d) : 0;
@@ -543,6 +616,12 @@ int
 db_failed_stmt(const struct db *d)
 {
 	return d->failed_stmt;
+}
+
+int
+db_outcome_unknown(const struct db *d)
+{
+	return d->outcome_unknown;
 }
 
 int
@@ -580,6 +659,21 @@ simple(struct db *d, const char *sql)
 	return e;
 }
 
+/* COMMIT alone, its outcome unknown if no answer comes back. */
+static int
+commit_simple(struct db *d)
+{
+	PGresult *r = PQexec(d->conn, "COMMIT");
+	int e = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		d->outcome_unknown = !is_abort_answer(DB_STMT_COMMIT, r);
+		e = result_error(d, r, "COMMIT");
+	}
+	PQclear(r);
+	return e;
+}
+
 int
 db_begin(struct db *d)
 {
@@ -594,23 +688,25 @@ db_commit(struct db *d)
 	int e;
 
 	d->failed_stmt = -1;
+	d->outcome_unknown = 0;
 	if (d->begin_pending && d->nqueued == 0) {
 		d->begin_pending = 0;	/* nothing ran: nothing to commit */
 		return 0;
 	}
 	if (d->nqueued == 0)
-		return simple(d, "COMMIT");
-	/* the queued statements and COMMIT in one round trip */
-	if ((e = pipeline_send(d, DB_STMT_COMMIT, 0, NULL, NULL, NULL,
-	    NULL)) != 0)
-		return e;
-	return pipeline_flush(d);
+		e = commit_simple(d);
+	else if ((e = pipeline_send(d, DB_STMT_COMMIT, 0, NULL, NULL, NULL,
+	    NULL)) == 0)	/* the queue and COMMIT in one round trip */
+		e = pipeline_flush(d);
+	d->txn = 0;	/* on failure the caller rolls back */
+	return e;
 }
 
 void
 db_rollback(struct db *d)
 {
 	d->begin_pending = 0;
+	d->txn = 0;
 	if (d->conn != NULL && d->nqueued > 0)
 		(void)pipeline_flush(d);
 	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE)

@@ -4,7 +4,9 @@
  * Each connection prepares the statement table given to db_pool_new when
  * it connects.  A broken connection is reconnected on the next acquire,
  * with backoff; while the database is down callers get SD_EUNAVAIL and
- * the daemon keeps running.  All SQL goes through prepared statements
+ * the daemon keeps running.  The conninfo goes to libpq unchanged: a
+ * multi-host one (host=a,b target_session_attrs=read-write) follows a
+ * failover, as a connection lost or found read-only is dropped.  All SQL goes through prepared statements
  * with parameters: there is no function here that takes SQL text from a
  * caller at run time.
  */
@@ -14,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "err.h"
+#include "proto.h"
 
 struct db_stmt {
 	const char	*name;
@@ -81,6 +84,18 @@ int	db_flush(struct db *db) SD_MUST_CHECK;
 /* The statement whose error the last db_exec/db_commit returned, or -1
  * (BEGIN, COMMIT and lost connections are -1 or negative too). */
 int	db_failed_stmt(const struct db *db);
+
+/*
+ * 1 if the last db_exec, db_flush or db_commit failed after sending what
+ * ends a transaction (COMMIT, or statements outside a transaction,
+ * which commit by themselves) and no answer came back from the server
+ * (the connection was lost, or the backend ended during COMMIT): the
+ * change may or may not have committed.  The caller must say so to its
+ * client, never report success nor a clean failure, and never run the
+ * change again by itself.
+ */
+int	db_outcome_unknown(const struct db *d);
+#define DB_OUTCOME_UNKNOWN_MSG PROTO_MSG_OUTCOME_UNKNOWN
 
 /*
  * Until db_release: wait for each result by reading the socket without

@@ -293,7 +293,10 @@ run_here(const struct server_ctx *ctx, struct request *r,
 			e = audit_failed(r, ae);
 		if (e == 0 && (e = db_commit(r->db)) == 0)
 			audit_committed(r);
-		else if (e != 0 && db_failed_stmt(r->db) == ST_AUDIT_INSERT)
+		else if (e != 0 && db_outcome_unknown(r->db)) {
+			e = SD_EUNAVAIL;	/* neither success nor failure */
+			r->why = DB_OUTCOME_UNKNOWN_MSG;
+		} else if (e != 0 && db_failed_stmt(r->db) == ST_AUDIT_INSERT)
 			e = audit_failed(r, e);
 		if (e != 0)
 			db_rollback(r->db);

@@ -110,6 +110,33 @@ batch_failed(struct db *d, struct item **batch, int n, int e)
 	}
 }
 
+/*
+ * The batch's COMMIT was sent and no answer came back: each change in it
+ * may or may not have committed.  None may run again (a put without cas
+ * would then make a second version), nor be reported as done or as
+ * failed: each is answered unavailable, saying the outcome is unknown.
+ * Those handed back before the commit (DEFER_ALONE) were not in it.
+ */
+static void
+batch_unknown(struct db *d, struct item **batch, int n)
+{
+	int i;
+
+	log_warn("a batch of %d changes: the connection was lost during "
+	    "its COMMIT; their outcome is unknown", n);
+	db_rollback(d);
+	for (i = 0; i < n; i++) {
+		if (batch[i]->err == DEFER_ALONE)
+			continue;
+		batch[i]->err = SD_EUNAVAIL;
+		batch[i]->r->why = DB_OUTCOME_UNKNOWN_MSG;
+		PQclear(batch[i]->r->audit_res);
+		batch[i]->r->audit_res = NULL;
+		free(batch[i]->r->audit_mirror);
+		batch[i]->r->audit_mirror = NULL;
+	}
+}
+
 static void
 run_batch(struct item **batch, int n)
 {
@@ -167,9 +194,14 @@ run_batch(struct item **batch, int n)
 	if (e == 0)
 		e = audit_batch_queue(audit, d);
 	/* round trip 2: all of it, and the COMMIT */
-	if (e != 0 || (e = db_commit(d)) != 0)
+	if (e == 0 && (e = db_commit(d)) != 0 && db_outcome_unknown(d)) {
+		batch_unknown(d, batch, n);
+		goto out;
+	}
+	if (e != 0)
 		goto fail;
 	audit_batch_committed(audit);
+out:
 	audit_batch_free(audit);
 	PQclear(res);
 	db_release(q.pool, d);

@@ -38,6 +38,8 @@ PACKAGES=(
 	systemd                 # systemd-analyze verify / security on contrib/ units
 )
 
+# `tests/deps.sh ha`: what make check-ha (tests/ha/) needs besides the
+# default set: pg_auto_failover's pg_autoctl and its PostgreSQL extension.
 # `tests/deps.sh deb` / `tests/deps.sh check-deb`: what make deb (the
 # build dependencies in debian/control, the packaging tools) and make
 # check-deb (also debootstrap for the Debian 12 chroot) need instead.
@@ -46,8 +48,10 @@ deb | check-deb)
 	PACKAGES=(build-essential debhelper dpkg-dev fakeroot lintian pkg-config
 		libpq-dev libssh-dev libjansson-dev libsodium-dev libsystemd-dev)
 	[ "$1" = check-deb ] && PACKAGES+=(debootstrap debian-archive-keyring systemd-container) ;;
+ha)
+	PACKAGES+=(pg-auto-failover-cli postgresql-15-auto-failover) ;;
 "") ;;
-*) echo "usage: tests/deps.sh [deb|check-deb]" >&2; exit 2 ;;
+*) echo "usage: tests/deps.sh [deb|check-deb|ha]" >&2; exit 2 ;;
 esac
 
 # missing PKG...: print those of PKG... that are not installed (one dpkg-query).

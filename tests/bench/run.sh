@@ -22,6 +22,11 @@
 #   BENCH_KEEP    1 leaves the environment running at the end (0)
 #   BENCH_BIN     directory of secretd, secret-shell, secret (<repo>/bin)
 #   BENCH_OUT     results file (<repo>/bench/results.json)
+#   BENCH_HA      1 also runs the high-availability test (tests/ha/run.sh,
+#                 about 2 minutes, needs `tests/deps.sh ha`) for the keys
+#                 failover_gap_s, lost_acknowledged_writes and
+#                 frontends2_get_ratio; 0 skips it (default: 1 when
+#                 pg_autoctl is installed)
 set -uo pipefail
 
 LOADGEN=${1:?usage: run.sh LOADGEN}
@@ -713,4 +718,23 @@ fi
 row ssh_get_many100_ratio "$(j ssh_get_many100_ratio)" "(info)" "one get_many of 100: $(j ssh_get_many100_ms) ms"
 row etcd_get_ratio "$(j etcd_get_ratio)" ">= 1.0" "get $(j secretd_get_32_ops_per_s)/s vs etcd $(j etcd_get_32_ops_per_s)/s (serializable $(j etcd_get_32_serializable_ops_per_s)/s)"
 row rss_idle_256_mib "$(j rss_idle_256_mib)" "<= 64" "$(j rss_idle_256_kib) KiB, $(j secretd_threads_with_256_idle) threads"
+
+# ------------------------------------------------- high availability
+# (DESIGN §11) tests/ha/run.sh in its own namespaces, after the rest:
+# its keys are merged into the results file.
+BENCH_HA=${BENCH_HA:-$(command -v pg_autoctl >/dev/null && echo 1 || echo 0)}
+if [ "$BENCH_HA" = 1 ]; then
+	say "high availability: tests/ha/run.sh (about 2 minutes)"
+	if HA_BENCH=1 HA_RESULTS="$OUT.ha" "$REPO/tests/ha/run.sh" "$BENCH_BIN" >"$OUT.ha.log" 2>&1 &&
+		jq -s '.[0] * .[1] | .labels.failover_gap_s = "tests/ha: kill -9 of the primary (postmaster and keeper) under the load of 16 clients to the first successful put through each front-end, s (promotion by pg_auto_failover with health checks of 1 s)" | .labels.lost_acknowledged_writes = "tests/ha: acknowledged puts and cas increments without their value or their audit row after the failover" | .labels.frontends2_get_ratio = "tests/ha: secret get (one SSH session each) ops/s by 8 clients split over two front-ends / all 8 on one; both on this one machine"' \
+		"$OUT" "$OUT.ha" >"$OUT.tmp"; then
+		mv "$OUT.tmp" "$OUT"
+		row failover_gap_s "$(jq -c .failover_gap_s "$OUT")" "(lower)" "kill -9 of the primary to the first put through each front-end"
+		row lost_acknowledged_writes "$(j lost_acknowledged_writes)" "0" "after the failover"
+		row frontends2_get_ratio "$(j frontends2_get_ratio)" "(info)" "gets over two front-ends / one, same total concurrency"
+	else
+		say "tests/ha/run.sh failed: see $OUT.ha.log"
+	fi
+	rm -f "$OUT.ha" "$OUT.tmp"
+fi
 echo "nproc $(j nproc); finished in $((SECONDS - T_BEGIN)) s"
