@@ -9,6 +9,7 @@
  *   act_principal.c  principal.*
  *   act_enrol.c      enrol.token_*, enrol
  *   act_audit.c      audit.*
+ *   act_watch.c      secret.watch
  * Each returns 0 having filled r->resp, or an SD_E* code with r->why.
  */
 #ifndef SECRETD_ACTIONS_H
@@ -43,6 +44,8 @@ int	act_audit_query(struct request *r);
 int	act_audit_verify(struct request *r);
 int	act_audit_hash(struct request *r);
 int	act_audit_report(struct request *r);
+
+int	act_secret_watch(struct request *r);
 
 int	act_group_create(struct request *r);
 int	act_group_delete(struct request *r);

@@ -33,6 +33,7 @@
 #include "proto.h"
 #include "server.h"
 #include "session.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 #define THREAD_STACK	(1024 * 1024)
@@ -318,6 +319,7 @@ server_run(struct server_ctx *ctx)
 	close(lfd);
 	unlink(ctx->cfg->socket);
 	drain();
+	watch_shutdown();
 	pthread_attr_destroy(&attr);
 	for (i = 0; i < nold; i++)
 		keyring_free(old[i]);
