@@ -188,6 +188,42 @@ wait "$fw3"
 expect_eq "$?" 3 "exit status"
 expect_contains "$(cat "$T/fw3.log")" "was revoked" "message"
 
+describe "1000 idle watchers cost the daemon little memory"
+# a third secretd with room for them
+MEM=$RUNDIR/wa-mem.sock
+sed -e "s|^socket = .*|socket = $MEM|" "$W/secretd.conf" >"$T/mem.conf"
+printf 'max_connections = 1100\nmax_sessions_per_principal = 1100\n' >>"$T/mem.conf"
+helper_start mem "$BIN/secretd" -c "$T/mem.conf" serve
+mempid=$HELPER_PID
+for _ in $(seq 100); do [ -S "$MEM" ] && break; sleep 0.1; done
+[ -S "$MEM" ] || { cat "$T/mem.log"; die "third secretd did not start"; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$mempid/status"; }
+# one watch first: the listener and its connection are there
+start_watch m1 "$MEM" "$k" '{"action":"secret.watch","prefixes":[["wt","app"]]}' || die "first watch"
+rss0=$(rss)
+mkfifo "$T/many.in"
+"$WATCHPY" "$MEM" --hello "$k.pub" --count 1000 \
+	'{"action":"secret.watch","prefixes":[["wt","app"],["wt","hidden"]]}' \
+	<"$T/many.in" >"$T/many.out" 2>"$T/many.err" &
+manypid=$!
+bg_note "$manypid"
+exec {manyfd}>"$T/many.in"
+for _ in $(seq 1200); do grep -q ready "$T/many.out" && break; alive "$manypid" || break; sleep 0.1; done
+expect_eq "$(cat "$T/many.out")" "ready 1000" "1000 watches answered"
+rss1=$(rss)
+echo "# RSS of secretd: $rss0 KiB with 1 watch, $rss1 KiB with 1001 ($(( (rss1 - rss0) / 1000 )) KiB each)"
+case $BIN in
+*/asan/*) ;;	# the sanitizer's shadow memory and quarantine: not measured
+*) expect_true test "$rss1" -le $((64 * 1024)) ;;
+esac
+printf x | secret put wt/app/mem >/dev/null
+until_match "$T/m1.out" '"path":\["wt","app","mem"\]' || fail "no event with 1000 more watchers"
+exec {manyfd}>&-
+wait "$manypid"
+expect_eq "$?" 0 "the 1000 watchers ran to the end"
+stop_watch m1 TERM
+helper_stop mem
+
 describe "no sanitizer report from the second secretd"
 expect_eq "$(grep -cE "$SD_SAN_RE" "$T/alt.log")" 0 "alt.log"
 done_testing
