@@ -362,7 +362,9 @@ static const struct cli_command commands[] = {
 	  "fetch PREFIX... --dest DIR [--mode MODE] [--owner USER[:GROUP]] "
 	  "[--prune] [--wait DURATION]\n"
 	  "fetch PREFIX... --env-file FILE [--env-prefix P] [--mode MODE] "
-	  "[--owner USER[:GROUP]] [--wait DURATION]",
+	  "[--owner USER[:GROUP]] [--wait DURATION]\n"
+	  "fetch PREFIX... (--dest DIR | --env-file FILE) ... --watch "
+	  "[--on-change CMD]",
 	  "write the secrets below prefixes to files or an env file",
 	  "Fetch every secret you may read below each PREFIX (its descendants:\n"
 	  "a value at PREFIX itself is not included) in one session, then write\n"
@@ -414,7 +416,12 @@ static const struct cli_command commands[] = {
 	  "                     refused or timed out, session lost, or the\n"
 	  "                     server answers unavailable), retry with backoff\n"
 	  "                     for up to DURATION (e.g. 30s, 5m); any other\n"
-	  "                     error, a refused key included, is final\n" },
+	  "                     error, a refused key included, is final\n"
+	  "  --watch            stay connected: on every change below the\n"
+	  "                     prefixes fetch again and switch the new set in;\n"
+	  "                     reconnect with backoff when the session is lost\n"
+	  "  --on-change CMD    with --watch: run CMD (split into words, no\n"
+	  "                     shell) after each switch; its status is logged\n" },
 	{ "exec", cli_exec, cli_opts_exec, 1, -1, 0,
 	  "exec [--env VAR=PATH]... [--prefix PREFIX]... [--env-prefix P] "
 	  "[--wait DURATION] -- CMD [ARG]...",
