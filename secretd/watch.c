@@ -406,6 +406,10 @@ on_notice(PGconn *c, const char *payload)
 	char node[24], group[24], del[2];
 	long long a, b;
 
+	/* nobody watches (all ended): no statement for the notice */
+	if (watch_count() == 0)
+		return 0;
+
 	if (sscanf(payload, "v %23[0-9] %lld %1[tf]", node, &a, del) == 3)
 		return on_version(c, node, a, del[0] == 't');
 	if (sscanf(payload, "g %23[0-9] %23[0-9]", node, group) == 2)
