@@ -13,6 +13,7 @@
 #include "client/cmd_audit.h"
 #include "client/cmd_edit.h"
 #include "client/cmd_enrol.h"
+#include "client/cmd_credential.h"
 #include "client/cmd_fetch.h"
 #include "client/cmd_secret.h"
 #include "client/commands.h"
@@ -466,6 +467,23 @@ static const struct cli_command commands[] = {
 	  "  --owner USER[:GROUP]  owner of OUT (as chown(1))\n"
 	  "  --wait DURATION    retry while the server cannot be reached (see\n"
 	  "                     \"secret fetch --help\")\n" },
+
+	{ "credential-server", cli_credential_server, cli_opts_credential,
+	  0, 0, 0,
+	  "credential-server [--config FILE]",
+	  "serve systemd LoadCredential= from secretd (socket-activated)",
+	  "Started by secretd-credentials.socket (/run/secretd/credentials.sock).\n"
+	  "A unit with LoadCredential=ID:/run/secretd/credentials.sock gets\n"
+	  "the value of the secret that FILE (default\n"
+	  "/etc/secretd/credentials.conf) maps its unit name and ID to, one\n"
+	  "line per credential: \"UNIT ID = secret/path\" ('#' comments).\n"
+	  "Only systemd (peer uid 0) is served; an unmapped credential gets\n"
+	  "nothing (the unit fails to start) and a log line on stderr.  The\n"
+	  "secret is fetched with the identity and server of the environment\n"
+	  "(SECRET_IDENTITY, SECRET_SERVER, ...), as any command.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --config FILE      the map (default /etc/secretd/credentials.conf)\n" },
 
 	/* Audit (the global audit permission) */
 	{ "audit query", cli_audit_query, cli_audit_query_opts, 0, 0, 0,
