@@ -224,6 +224,9 @@ expect_eq "$?" 0 "the 1000 watchers ran to the end"
 stop_watch m1 TERM
 helper_stop mem
 
-describe "no sanitizer report from the second secretd"
+describe "no sanitizer report from the other secretd, once stopped"
+helper_stop alt
+expect_eq "$HELPER_RC" 0 "the second secretd stopped cleanly"
 expect_eq "$(grep -cE "$SD_SAN_RE" "$T/alt.log")" 0 "alt.log"
+expect_eq "$(grep -cE "$SD_SAN_RE" "$T/mem.log")" 0 "mem.log"
 done_testing
