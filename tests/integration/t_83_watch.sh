@@ -14,7 +14,9 @@ WATCHPY=$SD_LIB_DIR/watch.py
 
 # A second secretd on the same database.
 ALT=$RUNDIR/wa-alt.sock
-sed -e "s|^socket = .*|socket = $ALT|" "$W/secretd.conf" >"$T/alt.conf"
+# (idle_timeout 2 s: a watching session outlives it)
+sed -e "s|^socket = .*|socket = $ALT|" -e "s|^idle_timeout = .*|idle_timeout = 2|" \
+	"$W/secretd.conf" >"$T/alt.conf"
 helper_start alt "$BIN/secretd" -c "$T/alt.conf" serve
 for _ in $(seq 100); do [ -S "$ALT" ] && break; sleep 0.1; done
 [ -S "$ALT" ] || { cat "$T/alt.log"; die "second secretd did not start"; }
@@ -110,6 +112,7 @@ until_match "$T/w1.out" '"path":\["wt","hidden","x"\]' || fail "no event once re
 
 describe "a put made through one secretd reaches a watcher on the other"
 start_watch w2 "$ALT" "$k" '{"id":1,"action":"secret.watch","prefixes":[["wt","app"],["other"]]}' || die "no answer on the second secretd"
+sleep 3	# idle past the second secretd's idle_timeout
 printf c | secret put wt/app/c >/dev/null
 until_match "$T/w2.out" '"path":\["wt","app","c"\]' || fail "no event on the second secretd"
 expect_eq "$(events "$T/w2.out")" '{"event":"changed","path":["wt","app","c"],"version":1,"deleted":false}' "event on the other secretd"
