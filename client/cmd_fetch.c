@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "err.h"
 #include "proto.h"
@@ -26,6 +29,7 @@
 #include "client/cmd_fetch.h"
 #include "client/envname.h"
 #include "client/input.h"
+#include "client/onchange.h"
 #include "client/output.h"
 #include "client/template.h"
 #include "client/wait.h"
@@ -38,9 +42,11 @@ const struct cli_optspec cli_opts_fetch[] = {
 	{ "env-file",	0, 1, OPT_FETCH_ENV_FILE },
 	{ "env-prefix",	0, 1, OPT_FETCH_ENV_PREFIX },
 	{ "mode",	0, 1, OPT_FETCH_MODE },
+	{ "on-change",	0, 1, OPT_FETCH_ON_CHANGE },
 	{ "owner",	0, 1, OPT_FETCH_OWNER },
 	{ "prune",	0, 0, OPT_FETCH_PRUNE },
 	{ "wait",	0, 1, OPT_FETCH_WAIT },
+	{ "watch",	0, 0, OPT_FETCH_WATCH },
 	CLI_OPT_END
 };
 
@@ -610,6 +616,252 @@ write_env_file(struct cli_ctx *ctx, struct fetch *f, const char *file,
 	return st;
 }
 
+/* ---- fetch --watch ------------------------------------------------- */
+
+#define WATCH_PING_MS		(60 * 1000)	/* quiet this long: whoami */
+#define WATCH_SETTLE_MS		200	/* events this close: one re-fetch */
+#define WATCH_BACKOFF_FIRST_MS	500
+#define WATCH_BACKOFF_MAX_MS	(30 * 1000)
+
+/* Where and how fetch --watch writes, and what it remembers. */
+struct watch_out {
+	const char		*dest, *envf, *envprefix;
+	mode_t			 mode;
+	struct cli_owner	 owner;
+	int			 prune;
+	char			**on_change;	/* argv, or NULL */
+	int			 written;	/* something was switched in */
+	unsigned char		 last[crypto_generichash_BYTES];
+};
+
+/* What a set of answers would write: its paths and values, hashed. */
+static void
+content_hash(const struct fetch *f, unsigned char *out)
+{
+	crypto_generichash_state st;
+	unsigned char n[8];
+	size_t i;
+	int k;
+
+	crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+	for (i = 0; i < f->nitems; i++) {
+		for (k = 0; k < 8; k++)
+			n[k] = (unsigned char)(f->items[i].len >> (8 * k));
+		crypto_generichash_update(&st, (const unsigned char *)
+		    f->items[i].shown, strlen(f->items[i].shown) + 1);
+		crypto_generichash_update(&st, n, sizeof(n));
+		crypto_generichash_update(&st, f->items[i].val,
+		    f->items[i].len);
+	}
+	crypto_generichash_final(&st, out, crypto_generichash_BYTES);
+}
+
+/* secret.watch on every prefix, in this session. */
+static int
+watch_subscribe(struct cli_ctx *ctx, const struct fetch *f)
+{
+	json_t *req, *prefixes = json_array(), *resp;
+	int i, st;
+
+	for (i = 0; i < f->nprefix; i++)
+		json_array_append(prefixes, f->jprefix[i]);
+	req = json_pack("{s:s, s:o}", "action", "secret.watch", "prefixes",
+	    prefixes);
+	if ((st = cli_attempt_call(ctx, req, "watch", &resp)) != 0)
+		return st;
+	json_decref(resp);
+	return 0;
+}
+
+/* Fetch everything again; switch it in and run --on-change when it
+ * differs from what was written last. */
+static int
+watch_refresh(struct cli_ctx *ctx, struct fetch *f, struct watch_out *wo)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	int st;
+
+	if ((st = fetch_attempt(ctx, f)) != 0)
+		return st;
+	content_hash(f, h);
+	if (wo->written && sodium_memcmp(h, wo->last, sizeof(h)) == 0)
+		return 0;		/* nothing to switch */
+	if (wo->dest != NULL)
+		st = write_dest(ctx, f, wo->dest, wo->mode, &wo->owner,
+		    wo->prune);
+	else
+		st = write_env_file(ctx, f, wo->envf, wo->envprefix, wo->mode,
+		    &wo->owner);
+	fetch_clear(f);
+	if (st != 0)
+		return st;
+	memcpy(wo->last, h, sizeof(h));
+	wo->written = 1;
+	cli_watch_note(ctx->cfg, "switched in the secrets below %s%s",
+	    f->prefix_shown[0], f->nprefix > 1 ? " and more" : "");
+	if (wo->on_change != NULL)
+		(void)cli_onchange_run(ctx->cfg, wo->on_change);
+	return 0;
+}
+
+/* Run step (an attempt), its error report printed now and its code kept
+ * in code ("" when none). */
+static int
+watch_step(struct cli_ctx *ctx, struct fetch *f, struct watch_out *wo,
+    int (*step)(struct cli_ctx *, struct fetch *, struct watch_out *),
+    char *code, size_t codelen)
+{
+	const char *c, *msg;
+	int st;
+
+	cli_err_capture(1);
+	st = step(ctx, f, wo);
+	c = cli_err_captured(&msg);
+	snprintf(code, codelen, "%s", c != NULL ? c : "");
+	cli_err_release();
+	return st;
+}
+
+static int
+step_subscribe(struct cli_ctx *ctx, struct fetch *f, struct watch_out *wo)
+{
+	(void)wo;
+	return watch_subscribe(ctx, f);
+}
+
+/* A "closed" event: the server ends the watch (the key was revoked). */
+static int
+watch_closed(const json_t *ev)
+{
+	const json_t *e = json_object_get(ev, "error");
+	const json_t *code = json_object_get(e, "code");
+	const json_t *msg = json_object_get(e, "message");
+	int err = json_is_string(code) ?
+	    sd_err_from_code(json_string_value(code)) : SD_EUNAUTH;
+
+	if (err == SD_OK)
+		err = SD_EUNAUTH;
+	return cli_err(err, "the server ended the watch: %s",
+	    json_is_string(msg) ? json_string_value(msg) : "(no message)");
+}
+
+/*
+ * Wait for the next change: 0 when something changed, else an exit
+ * status (the session is lost: retried; *final when the watch ends).
+ */
+static int
+watch_next(struct cli_ctx *ctx, int *final)
+{
+	json_t *ev, *req, *resp;
+	int r, timeout = WATCH_PING_MS, changed = 0, err;
+
+	for (;;) {
+		r = cli_rpc_next_event(ctx->rpc, timeout, &ev);
+		if (r == CLI_RPC_IDLE && changed)
+			return 0;
+		if (r == CLI_RPC_IDLE) {
+			/* quiet for long: is the connection still there? */
+			req = json_pack("{s:s}", "action", "whoami");
+			if ((r = cli_rpc_request(ctx->rpc, req, &resp,
+			    &err)) != 0)
+				return r;
+			if (err == SD_EUNAUTH) {
+				*final = 1;
+				r = cli_rpc_report(ctx->rpc, resp);
+				json_decref(resp);
+				return r;
+			}
+			json_decref(resp);
+			continue;
+		}
+		if (r != 0)
+			return r;
+		if (ev != NULL && strcmp(json_string_value(json_object_get(ev,
+		    "event")), "closed") == 0) {
+			r = watch_closed(ev);
+			json_decref(ev);
+			*final = 1;
+			return r;
+		}
+		json_decref(ev);
+		/* a burst of changes (a batch, a tree deleted) is one fetch */
+		changed = 1;
+		timeout = WATCH_SETTLE_MS;
+	}
+}
+
+/* One session of the watch, until it is lost (or the watch ends). */
+static int
+watch_session(struct cli_ctx *ctx, struct fetch *f, struct watch_out *wo,
+    int *final, long long *step)
+{
+	char code[40];
+	int st;
+
+	if ((st = watch_step(ctx, f, wo, step_subscribe, code,
+	    sizeof(code))) != 0) {
+		*final = strcmp(code, "unavailable") != 0;
+		return st;
+	}
+	for (;;) {
+		st = watch_step(ctx, f, wo, watch_refresh, code, sizeof(code));
+		if (st != 0 && strcmp(code, "unavailable") == 0)
+			return st;
+		if (st != 0 && !wo->written) {
+			*final = 1;	/* as fetch without --watch */
+			return st;
+		}
+		/* a later error keeps what was written: the next change
+		 * may mend it */
+		if (st != 0)
+			cli_watch_note(ctx->cfg, "kept the secrets written "
+			    "last; waiting for the next change");
+		*step = WATCH_BACKOFF_FIRST_MS;
+		if ((st = watch_next(ctx, final)) != 0)
+			return st;
+	}
+}
+
+static void
+watch_sleep(long long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * fetch --watch: subscribe, fetch, switch in; then re-fetch on every
+ * change.  A lost session is opened again with backoff (0.5 s doubling
+ * to 30 s, from the upper half of each step) and everything re-fetched.
+ * Ends only on an error that a retry cannot mend (the key refused, say).
+ */
+static int
+fetch_watch(struct cli_ctx *ctx, struct fetch *f, struct watch_out *wo)
+{
+	long long step = WATCH_BACKOFF_FIRST_MS, pause;
+	int st, final;
+
+	for (;;) {
+		final = 0;
+		st = watch_session(ctx, f, wo, &final, &step);
+		if (final)
+			return st;
+		pause = step / 2 + (long long)randombytes_uniform(
+		    (uint32_t)(step / 2 + 1));
+		cli_watch_note(ctx->cfg, "watch: session lost; connecting "
+		    "again in %lld.%01lld s", pause / 1000,
+		    (pause % 1000) / 100);
+		watch_sleep(pause);
+		step = step * 2 > WATCH_BACKOFF_MAX_MS ? WATCH_BACKOFF_MAX_MS :
+		    step * 2;
+		cli_rpc_reset(ctx->rpc);
+	}
+}
+
 int
 cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -618,12 +870,20 @@ cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 	int prune = cli_arg_count(a, OPT_FETCH_PRUNE) > 0, st, i;
 	struct fetch f = { 0 };
 	struct cli_owner owner;
+	struct watch_out wo;
+	const char *oc = cli_arg_last(a, OPT_FETCH_ON_CHANGE), *why;
 	long long wait_s;
 	mode_t mode = dest != NULL ? 0400 : 0600;
 
+	memset(&wo, 0, sizeof(wo));
 	if ((dest == NULL) == (envf == NULL))
 		return cli_usage(ctx->cmd, "give one of --dest DIR and "
 		    "--env-file FILE");
+	if (oc != NULL && cli_arg_count(a, OPT_FETCH_WATCH) == 0)
+		return cli_usage(ctx->cmd, "--on-change goes with --watch");
+	if (oc != NULL && (wo.on_change = cli_onchange_parse(oc,
+	    &why)) == NULL)
+		return cli_usage(ctx->cmd, "--on-change \"%s\": %s", oc, why);
 	if (prune && dest == NULL)
 		return cli_usage(ctx->cmd, "--prune goes with --dest");
 	if (cli_arg_count(a, OPT_FETCH_ENV_PREFIX) > 0 && envf == NULL)
@@ -634,6 +894,16 @@ cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if ((st = fetch_prefixes(&f, a->pos, a->npos)) != 0)
 		goto out;
+	if (cli_arg_count(a, OPT_FETCH_WATCH) > 0) {
+		wo.dest = dest;
+		wo.envf = envf;
+		wo.envprefix = envprefix;
+		wo.mode = mode;
+		wo.owner = owner;
+		wo.prune = prune;
+		st = fetch_watch(ctx, &f, &wo);
+		goto out;
+	}
 	if ((st = cli_retry(ctx, wait_s, fetch_attempt, &f)) != 0)
 		goto out;
 	for (i = 0; i < f.nprefix; i++)
@@ -647,6 +917,7 @@ cli_fetch(struct cli_ctx *ctx, const struct cli_args *a)
 	if (st == 0)
 		st = cli_flush_stdout();
  out:
+	cli_onchange_free(wo.on_change);
 	fetch_free(&f);
 	return st;
 }

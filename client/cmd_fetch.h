@@ -22,6 +22,8 @@ enum cli_fetch_opt {
 	OPT_FETCH_ENV,		/* exec --env VAR=PATH */
 	OPT_FETCH_PREFIX,	/* exec --prefix P */
 	OPT_FETCH_ENV_PREFIX,	/* fetch/exec --env-prefix P */
+	OPT_FETCH_WATCH,	/* fetch --watch */
+	OPT_FETCH_ON_CHANGE,	/* fetch --watch --on-change CMD */
 };
 
 extern const struct cli_optspec cli_opts_fetch[];

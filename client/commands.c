@@ -13,6 +13,7 @@
 #include "client/cmd_audit.h"
 #include "client/cmd_edit.h"
 #include "client/cmd_enrol.h"
+#include "client/cmd_credential.h"
 #include "client/cmd_fetch.h"
 #include "client/cmd_secret.h"
 #include "client/commands.h"
@@ -378,7 +379,9 @@ static const struct cli_command commands[] = {
 	  "fetch PREFIX... --dest DIR [--mode MODE] [--owner USER[:GROUP]] "
 	  "[--prune] [--wait DURATION]\n"
 	  "fetch PREFIX... --env-file FILE [--env-prefix P] [--mode MODE] "
-	  "[--owner USER[:GROUP]] [--wait DURATION]",
+	  "[--owner USER[:GROUP]] [--wait DURATION]\n"
+	  "fetch PREFIX... (--dest DIR | --env-file FILE) ... --watch "
+	  "[--on-change CMD]",
 	  "write the secrets below prefixes to files or an env file",
 	  "Fetch every secret you may read below each PREFIX (its descendants:\n"
 	  "a value at PREFIX itself is not included) in one session, then write\n"
@@ -430,7 +433,12 @@ static const struct cli_command commands[] = {
 	  "                     refused or timed out, session lost, or the\n"
 	  "                     server answers unavailable), retry with backoff\n"
 	  "                     for up to DURATION (e.g. 30s, 5m); any other\n"
-	  "                     error, a refused key included, is final\n" },
+	  "                     error, a refused key included, is final\n"
+	  "  --watch            stay connected: on every change below the\n"
+	  "                     prefixes fetch again and switch the new set in;\n"
+	  "                     reconnect with backoff when the session is lost\n"
+	  "  --on-change CMD    with --watch: run CMD (split into words, no\n"
+	  "                     shell) after each switch; its status is logged\n" },
 	{ "exec", cli_exec, cli_opts_exec, 1, -1, 0,
 	  "exec [--env VAR=PATH]... [--prefix PREFIX]... [--env-prefix P] "
 	  "[--wait DURATION] -- CMD [ARG]...",
@@ -475,6 +483,23 @@ static const struct cli_command commands[] = {
 	  "  --owner USER[:GROUP]  owner of OUT (as chown(1))\n"
 	  "  --wait DURATION    retry while the server cannot be reached (see\n"
 	  "                     \"secret fetch --help\")\n" },
+
+	{ "credential-server", cli_credential_server, cli_opts_credential,
+	  0, 0, 0,
+	  "credential-server [--config FILE]",
+	  "serve systemd LoadCredential= from secretd (socket-activated)",
+	  "Started by secretd-credentials.socket (/run/secretd/credentials.sock).\n"
+	  "A unit with LoadCredential=ID:/run/secretd/credentials.sock gets\n"
+	  "the value of the secret that FILE (default\n"
+	  "/etc/secretd/credentials.conf) maps its unit name and ID to, one\n"
+	  "line per credential: \"UNIT ID = secret/path\" ('#' comments).\n"
+	  "Only systemd (peer uid 0) is served; an unmapped credential gets\n"
+	  "nothing (the unit fails to start) and a log line on stderr.  The\n"
+	  "secret is fetched with the identity and server of the environment\n"
+	  "(SECRET_IDENTITY, SECRET_SERVER, ...), as any command.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --config FILE      the map (default /etc/secretd/credentials.conf)\n" },
 
 	/* Audit (the global audit permission) */
 	{ "audit query", cli_audit_query, cli_audit_query_opts, 0, 0, 0,

@@ -28,6 +28,8 @@ struct cli_rpc {
 	long long		 next_id;
 	int			 failed;	/* exit status once broken */
 	int			 sent;		/* cli_rpc_sent */
+	int			 events;	/* events read while waiting
+						   for a response (watch) */
 };
 
 struct cli_rpc *
@@ -90,6 +92,7 @@ read_response(struct cli_rpc *r, long long id, json_t **resp, int *err)
 	size_t len;
 	json_t *obj;
 
+ again:
 	switch (linereader_next(r->lr, RESPONSE_TIMEOUT_MS, &line, &len)) {
 	case LR_LINE:
 		break;
@@ -107,6 +110,14 @@ read_response(struct cli_rpc *r, long long id, json_t **resp, int *err)
 	}
 	if ((obj = proto_parse(line, len, &why)) == NULL)
 		return broken(r, "malformed response", why);
+	/* a watching session's event (no "ok", no "id"): noted, and the
+	 * response comes after it (cli_rpc_next_event) */
+	if (json_is_string(json_object_get(obj, "event")) &&
+	    json_object_get(obj, "ok") == NULL) {
+		json_decref(obj);
+		r->events++;
+		goto again;
+	}
 	ok = json_object_get(obj, "ok");
 	rid = json_object_get(obj, "id");
 	if (!json_is_boolean(ok)) {
@@ -244,4 +255,52 @@ cli_rpc_free(struct cli_rpc *r)
 		return;
 	cli_rpc_close(r);
 	free(r);
+}
+
+int
+cli_rpc_next_event(struct cli_rpc *r, int timeout_ms, json_t **ev)
+{
+	const char *why;
+	char *line;
+	size_t len;
+	json_t *obj;
+	int st;
+
+	*ev = NULL;
+	if ((st = ensure_open(r)) != 0)
+		return st;
+	if (r->events > 0) {
+		r->events = 0;
+		return 0;
+	}
+	switch (linereader_next(r->lr, timeout_ms, &line, &len)) {
+	case LR_LINE:
+		break;
+	case LR_TIMEOUT:
+		return CLI_RPC_IDLE;
+	case LR_EOF:
+	case LR_EIO:
+		return lost(r, "connection closed by");
+	case LR_TOOLONG:
+		return broken(r, "event line too long", NULL);
+	default:
+		return broken(r, "cannot read an event", NULL);
+	}
+	if ((obj = proto_parse(line, len, &why)) == NULL)
+		return broken(r, "malformed event", why);
+	if (!json_is_string(json_object_get(obj, "event")) ||
+	    json_object_get(obj, "ok") != NULL) {
+		json_decref(obj);
+		return broken(r, "a response to no request", NULL);
+	}
+	*ev = obj;
+	return 0;
+}
+
+void
+cli_rpc_reset(struct cli_rpc *r)
+{
+	cli_rpc_close(r);
+	r->failed = 0;
+	r->events = 0;
 }

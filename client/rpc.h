@@ -69,6 +69,17 @@ int	cli_rpc_open(struct cli_rpc *rpc);
  */
 int	cli_rpc_sent(const struct cli_rpc *rpc);
 
+ * For a session that sent secret.watch: wait up to timeout_ms (-1: no
+ * bound) for the next event line.  Returns 0 with *ev (the caller
+ * decrefs; NULL when events came while a response was awaited, which
+ * says as much: something changed), CLI_RPC_IDLE when none came in time,
+ * or an exit status > 0 when the session is lost or broken (reported).
+ */
+#define CLI_RPC_IDLE	(-1)
+int	cli_rpc_next_event(struct cli_rpc *rpc, int timeout_ms, json_t **ev);
+/* Close the session and forget that it failed: the next request opens a
+ * fresh one (a watch reconnecting). */
+void	cli_rpc_reset(struct cli_rpc *rpc);
 /* Close the session (if any) and free. */
 void	cli_rpc_free(struct cli_rpc *rpc);
 

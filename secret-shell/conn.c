@@ -179,6 +179,18 @@ conn_next_line(struct conn *c, int timeout_ms, char **line, size_t *len)
 }
 
 int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+size_t
+conn_pending(const struct conn *c)
+{
+	return linereader_pending(c->lr);
+}
+
+int
 conn_resp_flag(const json_t *obj, const char *key)
 {
 	return json_is_true(json_object_get(obj, key)) ? 1 : 0;

@@ -64,6 +64,10 @@ int	conn_send(struct conn *c, const json_t *req, struct shell_error *e)
  */
 int	conn_next_line(struct conn *c, int timeout_ms, char **line,
 	    size_t *len);
+/* The socket, to poll() for the next line; bytes of it already read
+ * and buffered (a line may be there without the socket being readable). */
+int	conn_fd(const struct conn *c);
+size_t	conn_pending(const struct conn *c);
 
 /*
  * Read one response and parse it.  Returns 0 with *resp set (caller

@@ -10,6 +10,13 @@
  *   main thread:   pop FIFO -> FORWARD: copy secretd's next line to
  *                  stdout; LOCAL: write the local answer; END: done
  *
+ * Once the client asked secret.watch, secretd also sends event lines
+ * between answers (docs/protocol.md, "Watch"): the main thread then
+ * waits on the socket too while the FIFO is empty, and copies an event
+ * line to stdout whenever one comes, between two answers, never inside.
+ * An event line is told from an answer by its first bytes ({"event":),
+ * which secretd always writes first; nothing else of it is looked at.
+ *
  * The FIFO is bounded (RELAY_MAX_PENDING entries, RELAY_MAX_LOCAL_BYTES
  * of local answers): a client that never reads its answers stops being
  * read.  When the main thread must stop early it wakes the reader through
@@ -62,6 +69,8 @@ struct relay {
 	size_t			 local_bytes;
 	int			 stopping;	/* main thread gave up */
 	int			 read_error;	/* errno of a failed read */
+	int			 watching;	/* secret.watch was sent */
+	int			 wake[2];	/* pipe: reader wakes main */
 };
 
 static void
@@ -98,6 +107,10 @@ push(struct relay *r, struct pending *p)
 	if (p->kind == PEND_LOCAL)
 		r->local_bytes += p->len;
 	pthread_cond_signal(&r->more);
+	/* a watching main thread waits in poll(), not on the cond */
+	if (r->watching && write(r->wake[1], "x", 1) == -1) {
+		/* full (EAGAIN): the main thread has a wakeup already */
+	}
 	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
@@ -244,6 +257,11 @@ handle_line(struct relay *r, char *line, size_t len)
 			json_decref(obj);
 			return ret;
 		}
+		if (strcmp(a, "secret.watch") == 0) {
+			pthread_mutex_lock(&r->mu);
+			r->watching = 1;
+			pthread_mutex_unlock(&r->mu);
+		}
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->kind = PEND_FORWARD;
@@ -326,6 +344,14 @@ stop_reader(struct relay *r, pthread_t tid)
 	pthread_join(tid, NULL);
 }
 
+/* An event of a watching session, not an answer (secretd writes "event"
+ * first). */
+static int
+is_event(const char *line, size_t len)
+{
+	return len >= 9 && memcmp(line, "{\"event\":", 9) == 0;
+}
+
 /* Deliver secretd's answer to one forwarded request.  0 or exit status. */
 static int
 deliver_forward(struct relay *r, struct pending *p, struct shell_error *e)
@@ -335,7 +361,11 @@ deliver_forward(struct relay *r, struct pending *p, struct shell_error *e)
 	size_t len;
 	int res, saved;
 
-	res = conn_next_line(r->conn, CONN_REPLY_TIMEOUT_MS, &line, &len);
+	/* events that came before the answer go out first, in order */
+	while ((res = conn_next_line(r->conn, CONN_REPLY_TIMEOUT_MS, &line,
+	    &len)) == LR_LINE && is_event(line, len))
+		if (write_line_fd(r->out_fd, line, len) != 0)
+			goto outfail;
 	switch (res) {
 	case LR_LINE:
 		if (write_line_fd(r->out_fd, line, len) != 0)
@@ -370,6 +400,66 @@ deliver_forward(struct relay *r, struct pending *p, struct shell_error *e)
 	return e->status;
 }
 
+/*
+ * The next pending entry.  While watching and none is pending, copy the
+ * event lines secretd sends to stdout as they come: NULL with *status
+ * set when that fails.  The reader queues an entry before it sends its
+ * request, so a line that comes while none is pending is an event.
+ */
+static struct pending *
+next_pending(struct relay *r, struct shell_error *e, int *status)
+{
+	struct pollfd pfd[2];
+	char *line, drain[64];
+	size_t len;
+	int res;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		if (r->head != NULL || !r->watching) {
+			pthread_mutex_unlock(&r->mu);
+			return pop(r);
+		}
+		pthread_mutex_unlock(&r->mu);
+		if (conn_pending(r->conn) == 0) {
+			pfd[0].fd = conn_fd(r->conn);
+			pfd[0].events = POLLIN;
+			pfd[1].fd = r->wake[0];
+			pfd[1].events = POLLIN;
+			if (poll(pfd, 2, -1) == -1 && errno != EINTR) {
+				shell_error_set(e, SD_EINTERNAL, "poll: %s",
+				    strerror(errno));
+				*status = e->status;
+				return NULL;
+			}
+			if (pfd[1].revents != 0 &&
+			    read(r->wake[0], drain, sizeof(drain)) == -1) {
+				/* EAGAIN: drained already */
+			}
+			if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			pthread_mutex_lock(&r->mu);
+			res = r->head != NULL;
+			pthread_mutex_unlock(&r->mu);
+			if (res)
+				continue;	/* its answer, read in order */
+		}
+		res = conn_next_line(r->conn, CONN_REPLY_TIMEOUT_MS, &line,
+		    &len);
+		if (res == LR_LINE) {
+			if (write_line_fd(r->out_fd, line, len) == 0)
+				continue;
+			shell_error_set(e, SD_EINTERNAL, "cannot write to "
+			    "client: %s", strerror(errno));
+		} else if (res == LR_TOOLONG || res == LR_NUL)
+			continue;	/* an event is small: drop it */
+		else
+			shell_error_conn(e, "secretd closed the connection");
+		*status = e->status;
+		return NULL;
+	}
+}
+
 int
 relay_run(struct conn *c, int in_fd, int out_fd, struct shell_error *e)
 {
@@ -386,6 +476,12 @@ relay_run(struct conn *c, int in_fd, int out_fd, struct shell_error *e)
 		shell_error_set(e, SD_EINTERNAL, "pipe: %s", strerror(errno));
 		return e->status;
 	}
+	if (pipe2(r.wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		shell_error_set(e, SD_EINTERNAL, "pipe: %s", strerror(errno));
+		close(r.stop[0]);
+		close(r.stop[1]);
+		return e->status;
+	}
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.more, NULL);
 	pthread_cond_init(&r.room, NULL);
@@ -396,7 +492,8 @@ relay_run(struct conn *c, int in_fd, int out_fd, struct shell_error *e)
 		goto out;
 	}
 	while (status == -1) {
-		p = pop(&r);
+		if ((p = next_pending(&r, e, &status)) == NULL)
+			break;
 		switch (p->kind) {
 		case PEND_LOCAL:
 			if (write_all(out_fd, p->buf, p->len) != 0) {
@@ -430,5 +527,7 @@ relay_run(struct conn *c, int in_fd, int out_fd, struct shell_error *e)
 	pthread_mutex_destroy(&r.mu);
 	close(r.stop[0]);
 	close(r.stop[1]);
+	close(r.wake[0]);
+	close(r.wake[1]);
 	return status;
 }

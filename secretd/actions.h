@@ -10,6 +10,7 @@
  *   act_enrol.c      enrol.token_*, enrol
  *   act_audit.c      audit.*
  *   act_stats.c      server.stats
+ *   act_watch.c      secret.watch
  * Each returns 0 having filled r->resp, or an SD_E* code with r->why.
  */
 #ifndef SECRETD_ACTIONS_H
@@ -46,6 +47,7 @@ int	act_audit_hash(struct request *r);
 int	act_audit_report(struct request *r);
 
 int	act_server_stats(struct request *r);
+int	act_secret_watch(struct request *r);
 
 int	act_group_create(struct request *r);
 int	act_group_delete(struct request *r);

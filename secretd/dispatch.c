@@ -26,6 +26,7 @@ static const struct action actions[] = {
 	{ "secret.undelete",	act_secret_undelete, 0, WR, NULL },
 	{ "secret.rollback",	act_secret_rollback, 0, WR, NULL },
 	{ "secret.destroy",	act_secret_destroy, 0, WR, NULL },
+	{ "secret.watch",	act_secret_watch, 0, RD, NULL },
 
 	{ "acl.get",		act_acl_get, 0, RD, NULL },
 	{ "acl.set",		act_acl_set, 0, WR, NULL },

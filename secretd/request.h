@@ -43,6 +43,8 @@ ctx_keyring(const struct server_ctx *ctx)
 	return __atomic_load_n(&ctx->kr, __ATOMIC_ACQUIRE);
 }
 
+struct watcher;
+
 struct session {
 	char		 id[17];		/* random, hex */
 	int64_t		 principal_id;		/* 0: none */
@@ -55,6 +57,7 @@ struct session {
 	char		 whybuf[160];		/* a refused hello's message */
 	char		 client_addr[64];	/* "" when unknown */
 	int		 client_port;		/* 0 when unknown */
+	struct watcher	*watch;			/* secret.watch, or NULL */
 };
 
 /* One more audit row of a batch request (secret.get_many). */

@@ -36,6 +36,7 @@
 #include "reload.h"
 #include "server.h"
 #include "session.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 #define THREAD_STACK	(1024 * 1024)
@@ -322,6 +323,7 @@ server_run(struct server_ctx *ctx)
 	close(lfd);
 	unlink(ctx->cfg->socket);
 	drain();
+	watch_shutdown();
 	pthread_attr_destroy(&attr);
 	for (i = 0; i < nold; i++)
 		keyring_free(old[i]);

@@ -30,6 +30,7 @@
 #include "sesslimit.h"
 #include "stats.h"
 #include "store.h"
+#include "watch.h"
 #include "write_batch.h"
 #include "xmalloc.h"
 
@@ -531,6 +532,10 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 		}
 		if (timeout > ctx->cfg->idle_timeout * 1000)
 			timeout = ctx->cfg->idle_timeout * 1000;
+		/* a watching session is idle by design: it waits for
+		 * changes, and for its next request after them */
+		if (s.watch != NULL && !watch_wait(ctx, &s, fd, lr))
+			break;
 		r = linereader_next(lr, timeout, &line, &len);
 		if (r == LR_LINE)
 			resp = handle_line(ctx, &s, line, len);
@@ -560,6 +565,7 @@ session_run(const struct server_ctx *ctx, int fd, unsigned long conn_no)
 		}
 	}
 out:
+	watch_end(&s);
 	if (s.counted)
 		sesslimit_end(s.principal_id);
 	sshkey_pub_free(&s.key);

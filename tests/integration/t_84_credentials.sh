@@ -1,0 +1,57 @@
+#!/bin/bash
+# t_84_credentials.sh - secret credential-server: systemd's
+# LoadCredential=ID:SOCKET asks from an abstract address naming the unit
+# and the credential; the mapped secret is sent, an unmapped credential
+# or a peer other than root gets nothing (and a log line).
+. "$(dirname "$0")/lib.sh"
+test_init
+
+command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
+CREDPY=$SD_LIB_DIR/cred.py
+CS=$RUNDIR/cred-$$.sock
+
+printf 'pa$$ word\n' | secret put cr/app/db >/dev/null || die "put"
+cat >"$T/cred.conf" <<CONF
+# UNIT        ID      = secret path
+app.service   dbpass  = cr/app/db
+app.service   gone    = cr/app/none
+CONF
+# (systemd-socket-activate passes only the variables named with -E)
+helper_start cs systemd-socket-activate -l "$CS" -E SECRET_SERVER \
+	-E SECRET_IDENTITY -E SECRET_KNOWN_HOSTS -E HOME -E ASAN_OPTIONS \
+	-E UBSAN_OPTIONS -E LSAN_OPTIONS "$BIN/secret" credential-server --config "$T/cred.conf"
+for _ in $(seq 100); do [ -S "$CS" ] && break; sleep 0.1; done
+[ -S "$CS" ] || { cat "$T/cs.log"; die "no socket"; }
+chmod 0666 "$CS"
+
+describe "a mapped credential gets the secret's exact bytes"
+expect_exit 0 "$CREDPY" "$CS" app.service dbpass
+expect_out_exact 'pa$$ word
+'
+expect_contains "$(cat "$T/cs.log")" "credential-server: app.service dbpass: sent cr/app/db" "logged"
+expect_lacks "$(cat "$T/cs.log")" 'pa$$' "no value in the log"
+
+describe "an unmapped credential or unit gets nothing, and a log line"
+expect_exit 0 "$CREDPY" "$CS" app.service other
+expect_out ""
+expect_contains "$(cat "$T/cs.log")" "app.service other is not in the map: nothing sent" "logged"
+expect_exit 0 "$CREDPY" "$CS" evil.service dbpass
+expect_out ""
+describe "a missing secret gets nothing"
+expect_exit 0 "$CREDPY" "$CS" app.service gone
+expect_out ""
+expect_contains "$(cat "$T/cs.log")" "app.service gone: cannot fetch cr/app/none" "logged"
+
+describe "a peer that is not root, or no unit address, gets nothing"
+expect_exit 0 "$CREDPY" "$CS" app.service dbpass --as 65534:65534
+expect_out ""
+expect_contains "$(cat "$T/cs.log")" "refused a peer with uid 65534" "logged"
+expect_exit 0 "$CREDPY" "$CS" x x --raw "random/nounit/app.service/dbpass"
+expect_out ""
+
+describe "still serving after all that"
+expect_exit 0 "$CREDPY" "$CS" app.service dbpass
+expect_out_exact 'pa$$ word
+'
+expect_eq "$(grep -cE "$SD_SAN_RE" "$T/cs.log")" 0 "no sanitizer report"
+done_testing
