@@ -69,6 +69,7 @@ int	cli_rpc_open(struct cli_rpc *rpc);
  */
 int	cli_rpc_sent(const struct cli_rpc *rpc);
 
+/*
  * For a session that sent secret.watch: wait up to timeout_ms (-1: no
  * bound) for the next event line.  Returns 0 with *ev (the caller
  * decrefs; NULL when events came while a response was awaited, which
