@@ -27,7 +27,8 @@
 
 #include "acl.h"
 #include "actions.h"
-#include "audit.h"
+#include "audit_row.h"
+#include "audit_seal.h"
 #include "proto.h"
 #include "quota.h"
 #include "store.h"
@@ -319,26 +320,30 @@ each_row(struct request *r, int stmt, struct verify *v,
  * auditor's acknowledgement of one: an audit.verify that succeeded with
  * "acknowledge" in its detail.
  */
+/* Column col (enum audit_col) of an audit_rows result, after the id. */
+#define ROW_COL(col)	((col) + 1)
+
 static void
 verify_row(struct verify *v, PGresult *res, int i)
 {
 	unsigned char mac[AUDIT_HASH_LEN];
-	const char *action = PQgetvalue(res, i, 4);
+	const char *action = PQgetvalue(res, i, ROW_COL(AC_ACTION));
 	long long id = atoll(PQgetvalue(res, i, 0));
 	json_t *detail, *ack;
 
 	audit_row_mac(v->kr, res, i, mac);
 	v->rows++;
-	if (!audit_bytea_eq(res, i, 15, mac)) {
+	if (!audit_bytea_eq(res, i, ROW_COL(AC_MAC), mac)) {
 		problem(v, id, "altered");
 		return;
 	}
 	if (strcmp(action, AUDIT_TRUNCATED) == 0)
 		ids_add(&v->gaps, id);
 	else if (strcmp(action, "audit.verify") == 0 &&
-	    !PQgetisnull(res, i, 14) && strcmp(PQgetvalue(res, i, 7),
-	    "ok") == 0) {
-		detail = json_loads(PQgetvalue(res, i, 14), 0, NULL);
+	    !PQgetisnull(res, i, ROW_COL(AC_DETAIL)) &&
+	    strcmp(PQgetvalue(res, i, ROW_COL(AC_RESULT)), "ok") == 0) {
+		detail = json_loads(PQgetvalue(res, i, ROW_COL(AC_DETAIL)), 0,
+		    NULL);
 		ack = json_object_get(detail, "acknowledge");
 		if (json_is_integer(ack))
 			ids_add(&v->acks, (long long)json_integer_value(ack));

@@ -24,6 +24,7 @@
 
 #include "acl.h"
 #include "actions.h"
+#include "pg_array.h"
 #include "proto.h"
 #include "quota.h"
 #include "store.h"
@@ -108,12 +109,11 @@ item_value(struct request *r, const struct sd_path *p, PGresult *res,
  * gets too_large.
  */
 static json_t *
-get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
+get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn,
+    const PGresult *res, int row)
 {
 	struct sd_path p = { 0 };
-	const char *why = NULL, *v[4];
-	char *param;
-	PGresult *res;
+	const char *why = NULL;
 	json_t *o;
 	size_t sz;
 	int e, version = -1;
@@ -135,29 +135,21 @@ get_one(struct request *r, const json_t *jp, size_t *used, struct denied *dn)
 		o = item_error(&p, e, "too many denied paths; not checked");
 		goto done;
 	}
-	param = store_path_param(&p);
-	v[0] = req_principal_param(r);
-	v[1] = param;
-	v[2] = NULL;
-	v[3] = req_key_param(r);
-	e = db_exec(r->db, ST_GET, 4, v, NULL, NULL, &res);
-	free(param);
-	if (e != 0) {
-		o = item_error(&p, e, "database error");
-	} else if (!acl_allows(atoi(PQgetvalue(res, 0, 0)), PERM_READ)) {
+	e = 0;
+	if (!acl_allows(atoi(PQgetvalue(res, row, 0)), PERM_READ)) {
 		e = SD_EPERM;
 		r->refused = 1;		/* revoked? (revoke.h) */
 		o = item_error(&p, e, "no read access at this path");
-	} else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
-	    strcmp(PQgetvalue(res, 0, 3), "t") == 0 || PQgetisnull(res, 0, 6)) {
+	} else if (PQgetisnull(res, row, 1) || PQgetisnull(res, row, 2) ||
+	    strcmp(PQgetvalue(res, row, 3), "t") == 0 ||
+	    PQgetisnull(res, row, 6)) {
 		e = SD_ENOTFOUND;
 		o = item_error(&p, e, "no value at this path");
 	} else {
-		version = atoi(PQgetvalue(res, 0, 2));
-		o = item_value(r, &p, res, 0, 2, 4, 7,
-		    strtoll(PQgetvalue(res, 0, 1), NULL, 10), &e);
+		version = atoi(PQgetvalue(res, row, 2));
+		o = item_value(r, &p, (PGresult *)res, row, 2, 4, 7,
+		    strtoll(PQgetvalue(res, row, 1), NULL, 10), &e);
 	}
-	PQclear(res);
 done:
 	sz = item_size(o);
 	if (e == 0 && sz > ANSWER_MAX - *used) {
@@ -202,32 +194,80 @@ denied_audit(struct request *r, struct denied *dn)
 	path_free(&dn->first);
 }
 
+/*
+ * Every valid path of the list read by one get_many statement (the
+ * walk for a batch), a row per path in order; then each answered as
+ * secret.get would.  Paths whose answer is not sent (past ANSWER_MAX or
+ * the denial budget) are read but never opened.
+ */
+static int
+read_list(struct request *r, const json_t *paths, PGresult **res, int **row)
+{
+	struct pg_array col[4];
+	struct sd_path p;
+	const char *why, *v[4];
+	const json_t *jp;
+	char *param;
+	size_t i;
+	int k, n = 0, e;
+
+	*row = xcalloc(json_array_size(paths) + 1, sizeof(**row));
+	for (k = 0; k < 4; k++)
+		pg_array_init(&col[k]);
+	json_array_foreach(paths, i, jp) {
+		memset(&p, 0, sizeof(p));
+		why = NULL;
+		if (path_from_json(jp, &p, &why) != 0) {
+			(*row)[i] = -1;
+			continue;
+		}
+		param = store_path_param(&p);
+		pg_array_text(&col[0], req_principal_param(r));
+		pg_array_text(&col[1], param);
+		pg_array_null(&col[2]);
+		pg_array_text(&col[3], req_key_param(r));
+		free(param);
+		path_free(&p);
+		(*row)[i] = n++;
+	}
+	for (k = 0; k < 4; k++)
+		v[k] = pg_array_str(&col[k]);
+	e = db_exec(r->db, ST_GET_MANY, 4, v, NULL, NULL, res);
+	for (k = 0; k < 4; k++)
+		pg_array_free(&col[k]);
+	if (e == 0 && PQntuples(*res) != n) {
+		e = req_fail(r, SD_EINTERNAL, "get_many: %d rows for %d paths",
+		    PQntuples(*res), n);
+		PQclear(*res);
+	}
+	if (e != 0) {
+		free(*row);
+		*row = NULL;
+	}
+	return e;
+}
+
 static int
 by_list(struct request *r, const json_t *paths)
 {
 	struct denied dn = { 0 };
 	json_t *results, *jp;
+	PGresult *res;
 	size_t i, used = 0;
+	int e, *row;
 
 	if (json_array_size(paths) > BATCH_MAX)
 		return req_fail(r, SD_ETOOLARGE, "at most %d paths", BATCH_MAX);
+	if ((e = read_list(r, paths, &res, &row)) != 0)
+		return e;
 	results = json_array();
 	dn.shown = json_array();
 	dn.left = quota_left(QUOTA_DENIALS, r->sess->principal_id);
-	json_array_foreach(paths, i, jp) {
-		json_t *o = get_one(r, jp, &used, &dn);
-		const char *code = json_string_value(json_object_get(
-		    json_object_get(o, "error"), "code"));
-
-		/* a lost database fails the request, not just the item */
-		if (code != NULL && strcmp(code, "unavailable") == 0) {
-			json_decref(o);
-			json_decref(results);
-			denied_audit(r, &dn);
-			return SD_EUNAVAIL;
-		}
-		json_array_append_new(results, o);
-	}
+	json_array_foreach(paths, i, jp)
+		json_array_append_new(results, get_one(r, jp, &used, &dn,
+		    res, row[i]));
+	PQclear(res);
+	free(row);
 	denied_audit(r, &dn);
 	json_object_set_new(r->resp, "results", results);
 	return 0;

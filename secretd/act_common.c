@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "actions.h"
+#include "exec.h"
 #include "log.h"
+#include "pg_array.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -47,12 +49,25 @@ req_name(struct request *r, const char *key, const char **out)
 int
 req_node_perms(struct request *r, int *perms, long long *node_id)
 {
+	struct pg_array col[4];
 	char *path = store_path_param(&r->path);
-	const char *v[3] = { req_principal_param(r), path, req_key_param(r) };
+	const char *one[4] = { req_principal_param(r), path, NULL,
+	    req_key_param(r) }, *v[4];
 	PGresult *res;
-	int e;
+	int e, k;
 
-	e = db_exec(r->db, ST_NODE_PERMS, 3, v, NULL, NULL, &res);
+	/* node_perms is the walk for a batch: this one, a batch of one */
+	for (k = 0; k < 4; k++) {
+		pg_array_init(&col[k]);
+		if (one[k] == NULL)
+			pg_array_null(&col[k]);
+		else
+			pg_array_text(&col[k], one[k]);
+		v[k] = pg_array_str(&col[k]);
+	}
+	e = db_exec(r->db, ST_NODE_PERMS, 4, v, NULL, NULL, &res);
+	for (k = 0; k < 4; k++)
+		pg_array_free(&col[k]);
 	free(path);
 	if (e != 0)
 		return e;
@@ -206,31 +221,21 @@ req_put_sealed(struct request *r, long long node, int version,
 {
 	const struct keyring *kr = ctx_keyring(r->ctx);
 	unsigned char nonce[SEAL_NONCE_LEN], *ct = NULL;
-	struct put_rows one, *rows = r->put_rows;
 	size_t clen;
 	uint32_t key_id;
 	int e;
 
+	if (r->txn == NULL)
+		fatal("req_put_sealed outside a transaction");
 	if ((e = seal_value(kr, node, version, val, len, &key_id, nonce, &ct,
 	    &clen)) != 0)
 		return e;
-	if (rows == NULL) {
-		rows = &one;
-		put_rows_init(rows, r->ctx->cfg->max_versions);
-	}
-	put_rows_add(rows, node, version, key_id, nonce, sizeof(nonce), ct,
-	    clen, r->sess->principal);
+	/* sent with the audit row and the COMMIT (exec.h) */
+	txn_put_version(r->txn, node, version, key_id, nonce, sizeof(nonce),
+	    ct, clen, r->sess->principal);
 	free(ct);
-	/* sent with the audit row and the COMMIT; in a batch, by the
-	 * batcher with the others' */
-	if (rows == &one) {
-		e = put_rows_queue(rows, r->db);
-		put_rows_free(rows);
-	}
-	if (e == 0) {
-		audit_value_hash(kr, val, len, r->value_hash);
-		r->has_hash = 1;
-		r->version = version;
-	}
-	return e;
+	audit_value_hash(kr, val, len, r->value_hash);
+	r->has_hash = 1;
+	r->version = version;
+	return 0;
 }

@@ -16,7 +16,7 @@
 
 #include "acl.h"
 #include "actions.h"
-#include "audit.h"
+#include "pg_array.h"
 #include "get_hint.h"
 #include "log.h"
 #include "proto.h"
@@ -32,17 +32,18 @@ denied(struct request *r, const char *what)
 }
 
 /*
- * secret.get in two halves: act_secret_get_read checks the request and
- * names the one statement it needs, get_finish turns its result into the
- * answer.  act_secret_get runs both on the request's own connection; under
- * load the audit writer runs the statements of many gets in one round
- * trip and finishes each there (audit_submit_read).
+ * secret.get is a plan (struct plan): act_secret_get_plan checks the
+ * request and names its one statement, get_many (the walk, the
+ * permission and the version, for a batch of reads: a row per read);
+ * get_finish turns its row into the answer.  Alone, a get that can
+ * guess the version it will read (the one asked for, or get_hint's)
+ * sends its audit row with the statement: get_audited.
  */
 static int
-get_finish(struct request *r, const struct deferred_read *rd,
-    const PGresult *res, int row)
+get_finish(struct request *r, const struct plan *pl, const PGresult *res,
+    int row)
 {
-	long long want = rd->arg;
+	long long want = pl->arg;
 	unsigned char *pt = NULL;
 	size_t plen = 0;
 	long long node;
@@ -75,97 +76,50 @@ get_finish(struct request *r, const struct deferred_read *rd,
 	    json_string(PQgetvalue(res, row, 7)));
 	json_object_set_new(r->resp, "updated_by",
 	    json_string(PQgetvalue(res, row, 8)));
+	if (want == 0)
+		get_hint_store(pl->p.v[1], version);
 	return 0;
 }
 
+/* The version a lone get expects: the one asked for, or get_hint's. */
+static int
+get_guess(const struct plan *pl)
+{
+	return pl->arg > 0 ? (int)pl->arg : get_hint_lookup(pl->p.v[1]);
+}
+
 int
-act_secret_get_read(struct request *r, struct deferred_read *rd)
+act_secret_get_plan(struct request *r, struct plan *pl)
 {
 	long long want = 0;
 	int e;
 
-	memset(rd, 0, sizeof(*rd));
 	if ((e = req_path(r, "path")) != 0 ||
 	    (e = proto_get_int(r->req, "version", 0, 1, INT_MAX, &want,
 	    &r->why)) != 0)
 		return e;
-	rd->stmt = ST_GET;
-	rd->batch_stmt = ST_GET_MANY;
-	rd->n = 4;
-	rd->arg = want;
-	/* owned copies: another thread may send them */
-	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
-	rd->v[1] = rd->own[1] = store_path_param(&r->path);
-	if (want > 0) {
-		rd->own[2] = xmalloc(16);
-		snprintf(rd->own[2], 16, "%lld", want);
-		rd->v[2] = rd->own[2];
-	}
-	rd->v[3] = rd->own[3] = xstrdup(req_key_param(r));
-	rd->finish = get_finish;
+	pl->stmt = ST_GET_MANY;
+	params_text(&pl->p, req_principal_param(r));
+	params_take(&pl->p, store_path_param(&r->path));
+	if (want > 0)
+		params_int(&pl->p, want);
+	else
+		params_null(&pl->p);
+	params_text(&pl->p, req_key_param(r));
+	pl->arg = want;
+	pl->finish = get_finish;
+	pl->audited_stmt = ST_GET_AUDITED;
+	pl->audited_perm = PERM_READ;
+	pl->guess = get_guess;
 	return 0;
 }
 
 /*
- * A lone get that can guess the version it will read (the one asked
- * for, or get_hint's) sends its row of success with its statement
- * (ST_GET_AUDITED): one round trip, which commits the row when the read
- * is as guessed.  Else the caller writes the row as usual.
- */
-static int
-get_audited(struct request *r, const struct deferred_read *rd, int expect,
-    PGresult **res)
-{
-	const char *lead[6];
-	char vbuf[16], pbuf[16];
-	int e;
-
-	snprintf(vbuf, sizeof(vbuf), "%d", expect);
-	snprintf(pbuf, sizeof(pbuf), "%d", PERM_READ);
-	lead[0] = rd->v[0];
-	lead[1] = rd->v[1];
-	lead[2] = rd->v[2];
-	lead[3] = rd->v[3];
-	lead[4] = vbuf;
-	lead[5] = pbuf;
-	r->version = expect;	/* as the row says */
-	e = audit_exec_with_row(r, ST_GET_AUDITED, 6, lead, 9, res);
-	r->version = -1;
-	return e;
-}
-
-int
-act_secret_get(struct request *r)
-{
-	struct deferred_read rd;
-	PGresult *res;
-	int e, expect = 0;
-
-	if ((e = act_secret_get_read(r, &rd)) != 0)
-		goto out;
-	if (r->lone_action != NULL)
-		expect = rd.arg > 0 ? (int)rd.arg : get_hint_lookup(rd.v[1]);
-	/* without a guess, or if that failed (its errors are ST_GET's, or
-	 * the audit row's, told apart only by running them apart) */
-	if (expect == 0 || get_audited(r, &rd, expect, &res) != 0)
-		e = db_exec(r->db, rd.stmt, rd.n, rd.v, NULL, NULL, &res);
-	if (e == 0) {
-		e = rd.finish(r, &rd, res, 0);
-		PQclear(res);
-	}
-	if (e == 0 && rd.arg == 0)
-		get_hint_store(rd.v[1], (int)r->version);
-out:
-	deferred_read_free(&rd);
-	return e;
-}
-
-/*
- * secret.put in two halves as well.  Its first statement, put_lock,
- * checks write permission, walks the path and locks the node, all or
- * nothing.  put_write does the rest once the node is locked: the value,
- * the check-and-set, sealing, and queueing the new version (sent with
- * the audit row and the COMMIT).
+ * secret.put is a plan as well.  Its statement, put_lock, checks write
+ * permission, walks the path and locks the node, all or nothing.
+ * put_write does the rest once the node is locked: the value, the
+ * check-and-set, sealing, and adding the new version to the
+ * transaction (sent with the audit row and the COMMIT).
  */
 static int
 put_write(struct request *r, long long cas, long long node, int current,
@@ -213,26 +167,24 @@ put_lock_row(struct request *r, const PGresult *res, int row,
 	return strcmp(PQgetvalue(res, row, 5), "t") == 0 ? DEFER_ALONE : 0;
 }
 
-/* The batched second half (write_batch.c). */
 static int
-put_finish(struct request *r, const struct deferred_read *rd,
-    const PGresult *res, int row)
+put_finish(struct request *r, const struct plan *pl, const PGresult *res,
+    int row)
 {
 	long long node = 0;
 	int e, current = 0, live = 0;
 
 	if ((e = put_lock_row(r, res, row, &node, &current, &live)) != 0)
 		return e;
-	return put_write(r, rd->arg, node, current, live);
+	return put_write(r, pl->arg, node, current, live);
 }
 
 int
-act_secret_put_lock(struct request *r, struct deferred_read *rd)
+act_secret_put_plan(struct request *r, struct plan *pl)
 {
 	long long cas = -1;
 	int e;
 
-	memset(rd, 0, sizeof(*rd));
 	if ((e = req_path(r, "path")) != 0)
 		return e;
 	if (r->path.n == 0)
@@ -240,42 +192,44 @@ act_secret_put_lock(struct request *r, struct deferred_read *rd)
 	if ((e = proto_get_int(r->req, "cas", 0, 0, INT_MAX, &cas,
 	    &r->why)) != 0)
 		return e;
-	rd->stmt = ST_PUT_LOCK;		/* arrays, alone too */
-	rd->batch_stmt = ST_PUT_LOCK;
-	rd->n = 4;
-	rd->arg = cas;
-	rd->v[0] = rd->own[0] = xstrdup(req_principal_param(r));
-	rd->v[1] = rd->own[1] = store_path_param(&r->path);
-	rd->own[2] = xmalloc(16);
-	snprintf(rd->own[2], 16, "%d", PERM_WRITE);
-	rd->v[2] = rd->own[2];
-	rd->v[3] = rd->own[3] = xstrdup(req_key_param(r));
-	rd->finish = put_finish;
+	pl->stmt = ST_PUT_LOCK;
+	params_text(&pl->p, req_principal_param(r));
+	params_take(&pl->p, store_path_param(&r->path));
+	params_int(&pl->p, PERM_WRITE);
+	params_text(&pl->p, req_key_param(r));
+	pl->arg = cas;
+	pl->finish = put_finish;
+	pl->lock_key = pl->p.v[1];
 	return 0;
 }
 
 /*
- * Alone: put_lock, and when the path is missing, sd_ensure_path and
- * put_lock again; a put that waited behind another writer reads its row
- * again, lock in hand.  Nothing is created or locked unless the caller
- * may write here.
+ * Whole, when the plan could not do it: put_lock, and when the path is
+ * missing, sd_ensure_path and put_lock again; a put that waited behind
+ * another writer reads its row again, lock in hand.  Nothing is created
+ * or locked unless the caller may write here.
  */
 int
 act_secret_put(struct request *r)
 {
-	struct deferred_read rd;
-	const struct deferred_read *one = &rd;
+	struct plan pl;
 	struct pg_array col[4];
 	const char *v[4];
 	long long node = 0;
 	int e, k, try, exists, created = 0, current = 0, live = 0;
 	PGresult *res;
 
-	if ((e = act_secret_put_lock(r, &rd)) != 0)
+	memset(&pl, 0, sizeof(pl));
+	if ((e = act_secret_put_plan(r, &pl)) != 0)
 		goto out;
-	deferred_read_arrays(&one, 1, col, v);
+	/* put_lock takes arrays: an element, this put's */
+	for (k = 0; k < pl.p.n; k++) {
+		pg_array_init(&col[k]);
+		pg_array_text(&col[k], pl.p.v[k]);
+		v[k] = pg_array_str(&col[k]);
+	}
 	for (try = 0;; try++) {
-		if ((e = db_exec(r->db, rd.stmt, rd.n, v, NULL, NULL,
+		if ((e = db_exec(r->db, pl.stmt, pl.p.n, v, NULL, NULL,
 		    &res)) != 0)
 			break;
 		exists = !PQgetisnull(res, 0, 1);
@@ -290,18 +244,18 @@ act_secret_put(struct request *r)
 			e = req_fail(r, SD_ENOTFOUND, "no such path");
 			break;		/* removed under our feet */
 		}
-		if ((e = db_exec(r->db, ST_ENSURE_PATH, 1, &rd.v[1], NULL,
+		if ((e = db_exec(r->db, ST_ENSURE_PATH, 1, &pl.p.v[1], NULL,
 		    NULL, &res)) != 0)
 			break;
 		PQclear(res);
 		created = 1;
 	}
-	for (k = 0; k < rd.n; k++)
+	for (k = 0; k < pl.p.n; k++)
 		pg_array_free(&col[k]);
 	if (e == 0)
-		e = put_write(r, rd.arg, node, current, live);
+		e = put_write(r, pl.arg, node, current, live);
 out:
-	deferred_read_free(&rd);
+	plan_free(&pl);
 	return e;
 }
 

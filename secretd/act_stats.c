@@ -6,7 +6,8 @@
  * principal's name, so its answer may be kept in a world-readable file.
  */
 #include "actions.h"
-#include "audit.h"
+#include "audit_seal.h"
+#include "exec.h"
 #include "dispatch.h"
 #include "sesslimit.h"
 #include "stats.h"
@@ -22,7 +23,8 @@ act_server_stats(struct request *r)
 
 	sesslimit_counts(&known, &enrol);
 	db_pool_usage(r->ctx->pool, &size, &in_use, &waiting);
-	audit_stats(&queued, &unsealed, &lag);
+	queued = exec_queued();
+	audit_seal_stats(&unsealed, &lag);
 	json_object_set_new(s, "sessions", json_pack("{s:i, s:i}",
 	    "principal", known, "enrol_only", enrol));
 	json_object_set_new(s, "pool", json_pack("{s:i, s:i, s:i}",

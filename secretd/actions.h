@@ -20,10 +20,9 @@
 
 int	act_whoami(struct request *r);
 
-int	act_secret_get(struct request *r);
-int	act_secret_get_read(struct request *r, struct deferred_read *rd);
+int	act_secret_get_plan(struct request *r, struct plan *pl);
 int	act_secret_put(struct request *r);
-int	act_secret_put_lock(struct request *r, struct deferred_read *rd);
+int	act_secret_put_plan(struct request *r, struct plan *pl);
 int	act_secret_list(struct request *r);
 int	act_secret_history(struct request *r);
 int	act_secret_delete(struct request *r);
@@ -95,10 +94,10 @@ int	req_lock_node(struct request *r, long long node, int *current,
 int	req_open_value(struct request *r, long long node, int version,
 	    const PGresult *res, int row, int col, unsigned char **pt,
 	    size_t *plen) SD_MUST_CHECK;
-/* Seal val as version of node and queue its INSERT (pruning old
- * versions), sent with the next statement or the COMMIT (in a write
- * batch, added to r->put_rows instead); note the version and value hash
- * for the audit row. */
+/* Seal val as version of node and add it to the request's transaction
+ * (r->txn: its one put_version statement, which prunes old versions, is
+ * sent with the COMMIT); note the version and value hash for the audit
+ * row.  At most one version per node per transaction. */
 int	req_put_sealed(struct request *r, long long node, int version,
 	    const unsigned char *val, size_t len) SD_MUST_CHECK;
 

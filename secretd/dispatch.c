@@ -17,8 +17,8 @@
 static const struct action actions[] = {
 	{ "whoami",		act_whoami, 0, A_ENROL_OK, NULL },
 
-	{ "secret.get",		act_secret_get, 0, RD, act_secret_get_read },
-	{ "secret.put",		act_secret_put, 0, WR, act_secret_put_lock },
+	{ "secret.get",		NULL, 0, RD, act_secret_get_plan },
+	{ "secret.put",		act_secret_put, 0, WR, act_secret_put_plan },
 	{ "secret.list",	act_secret_list, 0, RD, NULL },
 	{ "secret.history",	act_secret_history, 0, RD, NULL },
 	{ "secret.delete",	act_secret_delete, 0, WR, NULL },

@@ -16,13 +16,14 @@ enum action_flags {
 
 struct action {
 	const char	*name;
+	/* the whole request, on a connection (in a transaction for A_TXN);
+	 * NULL: its plan, run there as a batch of one */
 	int		(*handler)(struct request *r);
 	int		 gperm;		/* global permission needed, or 0 */
 	unsigned	 flags;
-	/* the handler's first half, whose statement may run in a batch
-	 * with others' (struct deferred_read), or NULL: a read's in the
-	 * audit writer's, a change's (A_TXN) in the write batcher's */
-	int		(*defer)(struct request *r, struct deferred_read *rd);
+	/* its plan, whose statement may run in a batch with others'
+	 * (struct plan, exec.h), or NULL */
+	int		(*plan)(struct request *r, struct plan *pl);
 };
 
 /* The row for name, or NULL. */

@@ -25,7 +25,7 @@
 #include <sodium.h>
 
 #include "admin.h"
-#include "audit.h"
+#include "exec.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -39,7 +39,6 @@
 #include "stats.h"
 #include "stats_cmd.h"
 #include "store.h"
-#include "write_batch.h"
 #include "xmalloc.h"
 
 static void
@@ -115,14 +114,12 @@ serve(const struct config *cfg, const char *conf, int detach)
 	ctx.pool = db_pool_new(cfg->database, cfg->pool_size, store_stmts,
 	    ST__COUNT);
 	/* always: the audit chain's head goes to syslog after each seal,
-	 * whatever audit_syslog says (audit.c) */
+	 * whatever audit_syslog says (audit_seal.c) */
 	openlog("secretd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-	audit_writer_start(cfg->database, &ctx);
-	write_batch_start(cfg->database);
+	exec_start(cfg->database, &ctx);
 	stats_start();
 	r = server_run(&ctx);
-	write_batch_stop();
-	audit_writer_stop();
+	exec_stop();
 	get_hint_clear();
 	db_pool_free(ctx.pool);
 	keyring_free((struct keyring *)ctx.kr);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "proto.h"
 #include "xmalloc.h"
 #include "request.h"
@@ -71,28 +73,48 @@ req_audit_item_detail(struct request *r, const struct sd_path *path,
 }
 
 void
-deferred_read_arrays(const struct deferred_read *const *rds, int n,
-    struct pg_array *col, const char **v)
+req_init(struct request *r, const struct server_ctx *ctx,
+    struct session *sess, const json_t *req)
 {
-	int i, k;
-
-	for (k = 0; k < rds[0]->n; k++) {
-		pg_array_init(&col[k]);
-		for (i = 0; i < n; i++)
-			if (rds[i]->v[k] == NULL)
-				pg_array_null(&col[k]);
-			else
-				pg_array_text(&col[k], rds[i]->v[k]);
-		v[k] = pg_array_str(&col[k]);
-	}
+	memset(r, 0, sizeof(*r));
+	r->ctx = ctx;
+	r->sess = sess;
+	r->req = req;
+	r->version = -1;
+	r->resp = proto_ok(json_object_get(req, "id"));
 }
 
 void
-deferred_read_free(struct deferred_read *rd)
+req_free(struct request *r)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(rd->own) / sizeof(rd->own[0]); i++)
-		free(rd->own[i]);
-	memset(rd, 0, sizeof(*rd));
+	json_decref(r->resp);
+	path_free(&r->path);
+	json_decref(r->detail);
+	for (i = 0; i < r->n_extra; i++) {
+		path_free(&r->extra[i].path);
+		json_decref(r->extra[i].detail);
+	}
+	free(r->extra);
+	sodium_memzero(r->value_hash, sizeof(r->value_hash));
+	memset(r, 0, sizeof(*r));
+}
+
+void
+req_reset(struct request *r)
+{
+	const struct server_ctx *ctx = r->ctx;
+	struct session *sess = r->sess;
+	const json_t *req = r->req;
+
+	req_free(r);
+	req_init(r, ctx, sess, req);
+}
+
+void
+plan_free(struct plan *pl)
+{
+	params_free(&pl->p);
+	memset(pl, 0, sizeof(*pl));
 }

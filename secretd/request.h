@@ -2,11 +2,12 @@
  * request.h - what a handler sees of one request and its session.
  *
  * A handler reads fields from r->req, checks the permission it needs,
- * does its work through r->db, and either fills r->resp and returns 0, or
- * returns an SD_E* code with a message in r->why.  It also records, for
- * the audit row, the path, version and value hash it acted on.  The
- * session loop (session.c) owns everything else: transactions, the audit
- * row, and the response line.
+ * does its work through r->db (in r->txn, for a change), and either
+ * fills r->resp and returns 0, or returns an SD_E* code with a message
+ * in r->why.  It also records, for the audit row, the path, version and
+ * value hash it acted on.  The executor (exec.h) owns everything else:
+ * the connection, the transaction, the audit row; the session loop
+ * (session.c) the response line.
  */
 #ifndef SECRETD_REQUEST_H
 #define SECRETD_REQUEST_H
@@ -18,8 +19,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "path.h"
-#include "pg_array.h"
-#include "put_rows.h"
+#include "params.h"
 #include "sshkey.h"
 
 /*
@@ -68,10 +68,14 @@ struct audit_extra {
 	json_t			*detail;	/* owned, or NULL */
 };
 
+struct txn;
+
 struct request {
 	const struct server_ctx	*ctx;
 	struct session		*sess;
-	struct db		*db;
+	struct db		*db;		/* while the handler runs */
+	struct txn		*txn;		/* a change's transaction
+						   (exec.h), while it runs */
 	const json_t		*req;
 	json_t			*resp;		/* handler adds its fields */
 	const char		*why;		/* error message, static */
@@ -79,7 +83,7 @@ struct request {
 						   that succeeds) */
 	char			 whybuf[384];	/* or formatted here */
 
-	/* for the audit row */
+	/* what the audit row records */
 	struct sd_path		 path;
 	int			 has_path;
 	long long		 version;	/* -1: none */
@@ -88,54 +92,52 @@ struct request {
 	json_t			*detail;	/* extra audit fields or NULL */
 	struct audit_extra	*extra;		/* one row per item of a batch */
 	int			 n_extra;
-	PGresult		*audit_res;	/* its INSERT's, once sent */
-	int64_t			 audit_id;	/* row written in this txn */
-	unsigned char		 audit_mac[AUDIT_HASH_LEN];
-	char			*audit_mirror;	/* syslog line after commit */
-	/* run alone, a read may commit its row of success with its
-	 * statement (audit_exec_with_row): its action, and whether done */
-	const char		*lone_action;
-	int			 row_written;
-	/* in a write batch: where its new versions go, for one statement
-	 * (put_rows.h); NULL: a put sends its own */
-	struct put_rows		*put_rows;
-	/* ... and its audit row (audit.h), or NULL */
-	struct audit_batch	*audit_batch;
 };
 
+/* A request as it arrives, for action name's handler. */
+void	req_init(struct request *r, const struct server_ctx *ctx,
+	    struct session *sess, const json_t *req);
+/* Forget everything a handler did to r (its answer, its audit fields),
+ * as if it had not run; req_init's fields stay. */
+void	req_reset(struct request *r);
+/* Free what r holds (its answer is the caller's: take it first). */
+void	req_free(struct request *r);
+
 /*
- * The first statement of a handler, named by its first half so that it
- * can run elsewhere: on the request's connection, or in a batch with
- * those of other requests.  A read's is its one statement, which the
- * audit writer batches (audit_submit_read); a put's locks the node it
- * changes, in the write batcher's transaction (write_batch.c).  A batch
- * runs one statement for all of its requests, batch_stmt: it takes each
- * parameter as an array, an element per request (deferred_read_arrays),
- * and returns a row per request, in that order.  finish, the handler's second
- * half, turns its row of the result into the answer (or an SD_E* code,
- * or DEFER_ALONE); the caller clears the result.
+ * A plan: the one statement of a request that can run batched with
+ * other requests' (exec.h), and the step that turns its row of the
+ * result into the answer.  The handler's first half (struct action's
+ * plan) fills it from the request; the executor runs it alone or in a
+ * batch, the statement taking each parameter as an array with an
+ * element per request, and returning a row per request, in order.
+ *
+ * finish returns 0 or an SD_E* code, as a handler does, or DEFER_ALONE:
+ * nothing was done, and the request must run whole, by its handler.
+ * A change's finish runs in the batch's transaction (r->db, r->txn).
  */
-struct deferred_read {
-	int		 stmt;		/* alone */
-	int		 batch_stmt;	/* in a batch: arrays, as above */
-	int		 n;
-	const char	*v[4];		/* parameters, into own[] */
-	char		*own[4];
-	long long	 arg;		/* for finish (get: the version asked) */
-	int		(*finish)(struct request *r,
-			    const struct deferred_read *rd,
+struct plan {
+	int		 stmt;
+	struct params	 p;		/* this request's elements */
+	long long	 arg;		/* for finish */
+	int		(*finish)(struct request *r, const struct plan *pl,
 			    const PGresult *res, int row);
+	/* a change: two with the same key never share a batch */
+	const char	*lock_key;
+	/*
+	 * A read alone may send its audit row of success with its
+	 * statement, when it can guess the version it will read (guess:
+	 * that version, or 0): audited_stmt takes the row's columns
+	 * ($1..$15 as arrays of one), then the plan's parameters, then the
+	 * version and the permission needed, and returns stmt's row plus
+	 * the row's id (NULL when the read was not as guessed).
+	 */
+	int		 audited_stmt;		/* 0: none */
+	int		 audited_perm;
+	int		(*guess)(const struct plan *pl);
 };
-/*
- * The parameters of the n reads rds (of one statement) as arrays: col
- * (rds[0]->n of them, pg_array_free()d by the caller) and v, which
- * points into them.
- */
-void	deferred_read_arrays(const struct deferred_read *const *rds, int n,
-	    struct pg_array *col, const char **v);
-void	deferred_read_free(struct deferred_read *rd);
+void	plan_free(struct plan *pl);
 
-/* From finish: nothing was done; run the request again, alone. */
+/* From finish: nothing was done; run the request whole, alone. */
 #define DEFER_ALONE	(-1)
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */

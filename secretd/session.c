@@ -18,9 +18,8 @@
 
 #include <sodium.h>
 
-#include "acl.h"
-#include "audit.h"
 #include "dispatch.h"
+#include "exec.h"
 #include "linereader.h"
 #include "log.h"
 #include "monotime.h"
@@ -31,7 +30,6 @@
 #include "stats.h"
 #include "store.h"
 #include "watch.h"
-#include "write_batch.h"
 #include "xmalloc.h"
 
 #define REQUEST_ID_MAX	128
@@ -133,10 +131,12 @@ static void
 audit_refused(const struct server_ctx *ctx, struct session *s,
     const json_t *req)
 {
-	struct request r = { .ctx = ctx, .sess = s, .req = req, .version = -1 };
+	struct request r;
 
-	if (audit_submit(&r, "hello", SD_EUNAUTH) != 0)
+	req_init(&r, ctx, s, req);
+	if (exec_audit(&r, "hello", SD_EUNAUTH) != 0)
 		log_warn("refused hello not audited");
+	req_free(&r);
 }
 
 /*
@@ -222,217 +222,19 @@ out:
 	return go_on;
 }
 
-static int
-check_global(struct request *r, int needed)
-{
-	const char *v[2] = { req_principal_param(r), req_key_param(r) };
-	PGresult *res;
-	int e, held;
-
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
-		return e;
-	held = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (!acl_allows(held, needed))
-		return req_fail(r, SD_EPERM, "this needs a global grant the "
-		    "caller does not hold");
-	return 0;
-}
-
-static int
-audit_failed(struct request *r, int err)
-{
-	r->why = "the audit trail cannot be written";
-	return err == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
-}
-
-/*
- * A request alone in the daemon waits for the database spinning, up to
- * this long per statement (db_spin): on a virtual machine, waking a
- * thread that slept costs tens of microseconds, which a lone client
- * pays twice per request.  Under load nobody spins.
- */
-#define LONE_SPIN_US	500
-
-static int inflight;		/* requests being run, all sessions */
-
-/*
- * Run the handler on a connection of the request's own: a change in its
- * transaction with its audit row; a read, then its row, committed on
- * that connection when the request is alone (lone: the caller holds
- * audit_direct_begin's right, or this asks for it), else by the writer.
- */
-static int
-run_here(const struct server_ctx *ctx, struct request *r,
-    const struct action *a, int lone)
-{
-	int e, ae;
-
-	if ((e = db_acquire(ctx->pool, &r->db)) != 0) {
-		r->why = "database unavailable, retry later";
-		if (lone)
-			audit_direct_end();
-		return e;
-	}
-	if (__atomic_load_n(&inflight, __ATOMIC_RELAXED) == 1)
-		db_spin(r->db, LONE_SPIN_US);
-	if (r->sess->enrol_only && !(a->flags & A_ENROL_OK))
-		e = req_fail(r, SD_EUNAUTH, "enrol-only session: only enrol "
-		    "is allowed");
-	else if (a->flags & A_TXN)
-		e = db_begin(r->db);
-	if (e == 0 && a->gperm != 0)
-		e = check_global(r, a->gperm);
-	if (lone && !(a->flags & A_TXN))
-		r->lone_action = a->name;
-	if (e == 0)
-		e = a->handler(r);
-	if (a->flags & A_TXN) {
-		/* a change and its audit row commit together, the row's
-		 * INSERT sent with the COMMIT */
-		if (e == 0 && (ae = audit_write(r, a->name, 0)) != 0)
-			e = audit_failed(r, ae);
-		if (e == 0 && (e = db_commit(r->db)) == 0)
-			audit_committed(r);
-		else if (e != 0 && db_outcome_unknown(r->db)) {
-			e = SD_EUNAVAIL;	/* neither success nor failure */
-			r->why = DB_OUTCOME_UNKNOWN_MSG;
-		} else if (e != 0 && db_failed_stmt(r->db) == ST_AUDIT_INSERT)
-			e = audit_failed(r, e);
-		if (e != 0)
-			db_rollback(r->db);
-	}
-	if (!lone && e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
-	    r->n_extra == 0)
-		lone = audit_direct_begin();
-	if (lone && e == 0 && r->row_written) {
-		db_release(ctx->pool, r->db);	/* committed with the read */
-		r->db = NULL;
-	} else if (lone && e == 0) {
-		/* nobody to batch with: commit the row on our own connection
-		 * (the INSERT alone, which commits itself) rather than hand
-		 * it to the writer and back */
-		if ((ae = audit_write(r, a->name, 0)) == 0 &&
-		    (ae = db_flush(r->db)) == 0)
-			audit_committed(r);
-		else
-			db_rollback(r->db);
-		db_release(ctx->pool, r->db);
-		r->db = NULL;
-		if (ae != 0)
-			e = audit_failed(r, ae);	/* fail closed */
-	} else {
-		db_release(ctx->pool, r->db);
-		r->db = NULL;
-		if (e == 0 && (a->flags & A_AUDIT) && !(a->flags & A_TXN) &&
-		    (ae = audit_submit(r, a->name, 0)) != 0)
-			e = audit_failed(r, ae);	/* fail closed */
-	}
-	if (lone)
-		audit_direct_end();
-	/* the failure itself is recorded; audit_submit logs if not */
-	if (e != 0 && ((a->flags & A_AUDIT) || e == SD_EPERM ||
-	    e == SD_EUNAUTH) && audit_submit(r, a->name, e) != 0)
-		log_warn("failed %s not audited", a->name);
-	return e;
-}
-
-/*
- * A read with a deferred half, under load: its statement, its answer
- * and its audit row all go through the writer's next batch
- * (audit_submit_read), which writes the row whatever the outcome.
- */
-static int
-run_in_batch(struct request *r, const struct action *a)
-{
-	struct deferred_read rd;
-	int e, ae, written = 0;
-
-	if ((e = a->defer(r, &rd)) == 0) {
-		e = audit_submit_read(r, a->name, &rd, &ae);
-		if (ae != 0)
-			e = audit_failed(r, ae);	/* fail closed */
-		written = ae == 0;
-	}
-	deferred_read_free(&rd);
-	/* a request refused before its read has no row yet */
-	if (!written && audit_submit(r, a->name, e) != 0)
-		log_warn("failed %s not audited", a->name);
-	return e;
-}
-
-/* A fresh response, id and ok first so a reader of the wire sees them
- * first. */
-static json_t *
-response_new(const json_t *id)
-{
-	json_t *resp = json_object();
-
-	if (id != NULL)
-		json_object_set(resp, "id", (json_t *)id);
-	json_object_set_new(resp, "ok", json_true());
-	return resp;
-}
-
-/*
- * A change with a deferred half, under load: in the write batcher's next
- * transaction, with the changes of other requests.  When the batcher
- * hands it back (DEFER_ALONE: nothing of it done or recorded) it runs
- * alone from the start.
- */
-static int
-run_write_batched(const struct server_ctx *ctx, struct request *r,
-    const struct action *a)
-{
-	struct deferred_read rd;
-	int e;
-
-	if ((e = a->defer(r, &rd)) == 0)
-		e = write_batch_submit(r, a->name, &rd);
-	else if (audit_submit(r, a->name, e) != 0)
-		log_warn("failed %s not audited", a->name);
-	deferred_read_free(&rd);
-	if (e != DEFER_ALONE)
-		return e;
-	json_decref(r->resp);
-	r->resp = response_new(json_object_get(r->req, "id"));
-	path_free(&r->path);
-	r->has_path = 0;
-	r->version = -1;
-	r->has_hash = 0;
-	r->why = NULL;
-	json_decref(r->detail);
-	r->detail = NULL;
-	return run_here(ctx, r, a, 0);
-}
-
 /* Run one action; returns the response object. */
 static json_t *
 run_action(const struct server_ctx *ctx, struct session *s,
     const struct action *a, const json_t *req)
 {
-	struct request r = { .ctx = ctx, .sess = s, .req = req,
-	    .version = -1 };
+	struct request r;
 	const json_t *id = json_object_get(req, "id");
 	json_t *resp;
-	int e, lone = 0;
+	int e;
 	int64_t t0 = stats_now_ns();
 
-	r.resp = response_new(id);
-	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
-	if (a->defer == NULL || s->enrol_only || a->gperm != 0)
-		e = run_here(ctx, &r, a, 0);
-	else if (a->flags & A_TXN) {
-		if (write_direct_begin()) {
-			e = run_here(ctx, &r, a, 0);
-			write_direct_end();
-		} else
-			e = run_write_batched(ctx, &r, a);
-	} else if ((lone = audit_direct_begin()))
-		e = run_here(ctx, &r, a, lone);
-	else
-		e = run_in_batch(&r, a);
-	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
+	req_init(&r, ctx, s, req);
+	e = exec_request(&r, a);
 	/* refused: because the session's key is gone?  Then say so and
 	 * close (revoke.h); a refusal is the only sign of it */
 	if ((e == SD_EPERM || r.refused) && revoke_check(ctx, s)) {
@@ -445,20 +247,11 @@ run_action(const struct server_ctx *ctx, struct session *s,
 			r.why = e == SD_EUNAVAIL ? "database unavailable, "
 			    "retry later" : "internal error (see the server log)";
 		resp = proto_error(id, e, r.why);
-		json_decref(r.resp);
-	} else
+	} else {
 		resp = r.resp;
-	path_free(&r.path);
-	json_decref(r.detail);
-	for (e = 0; e < r.n_extra; e++) {
-		path_free(&r.extra[e].path);
-		json_decref(r.extra[e].detail);
+		r.resp = NULL;
 	}
-	free(r.extra);
-	free(r.audit_mirror);
-	if (r.audit_res != NULL)
-		PQclear(r.audit_res);
-	sodium_memzero(r.value_hash, sizeof(r.value_hash));
+	req_free(&r);
 	return resp;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_row.h"
 #include "pg_array.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -36,38 +37,24 @@
 	    "AND k.principal_id = " pr "::bigint)"
 
 /*
- * One walk down path $2 for principal $1 with key fp (WHO): "perms" is
- * the union of its grants on the way, "target" the node at the end of
- * the path (no row when it does not exist).  Each level is one index lookup, a scalar
- * subquery, so that no plan can scan node instead (a plan made while
- * the table was small would: node is small until the secrets come); a
- * step that finds nothing has a NULL id and ends the walk.
+ * The walk of the caller's permission, the one for every statement that
+ * checks it, for a batch of requests (a single request is a batch of
+ * one): principal $1, path $2, a third column ($3, named col) and the
+ * session's key $4 (WHO) per request, each an array with an element per
+ * request (PATHS_WALK_AT names other parameters).  "res" has a row per
+ * request: ord (its place), col, perms p (the union of its grants on the
+ * way) and the target node (NULL when the path does not exist).  Each
+ * level is one index lookup, a scalar subquery, so that no plan can scan
+ * node instead (a plan made while the table was small would: node is
+ * small until the secrets come); a step that finds nothing has a NULL id
+ * and ends the walk.
  */
-#define PATH_WALK(fp) \
-	    "WITH RECURSIVE walk(depth, id) AS (SELECT 0, 1::bigint UNION ALL " \
-	    "SELECT w.depth + 1, (SELECT n.id FROM node n " \
-	    "WHERE n.parent_id = w.id AND n.name = ($2::text[])[w.depth + 1]) " \
-	    "FROM walk w WHERE w.id IS NOT NULL " \
-	    "AND w.depth < cardinality($2::text[])), " \
-	    "perms AS (SELECT coalesce(bit_or(g.perms), 0) AS p FROM walk " \
-	    "JOIN node_grant g ON g.node_id = walk.id JOIN group_member m " \
-	    "ON m.group_id = g.group_id AND m.principal_id = " \
-	    WHO("$1", fp) "), " \
-	    "target AS (SELECT id FROM walk " \
-	    "WHERE depth = cardinality($2::text[]) AND id IS NOT NULL) "
-
-/*
- * The same walk for many requests at once (a batch): principal $1, path
- * $2, a third column ($3, named col) and the session's key $4 (WHO) per
- * request, each an array with an element per request.  "res" has a row per request: ord (its place),
- * col, perms p and the target node (NULL when the path does not exist).
- * Each level is one index lookup, as in PATH_WALK.
- */
-#define PATHS_WALK(col) \
+#define PATHS_WALK(col)	PATHS_WALK_AT(col, "$1", "$2", "$3", "$4")
+#define PATHS_WALK_AT(col, pr, path, c3, fp) \
 	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, " \
 	    WHO("u.who", "u.fp") " AS who, " \
-	    "u.path::text[] AS path, u." col " FROM unnest($1::bigint[], " \
-	    "$2::text[], $3::integer[], $4::text[]) WITH ORDINALITY " \
+	    "u.path::text[] AS path, u." col " FROM unnest(" pr "::bigint[], " \
+	    path "::text[], " c3 "::integer[], " fp "::text[]) WITH ORDINALITY " \
 	    "AS u(who, path, " col ", fp, ord)), " \
 	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, " \
 	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, " \
@@ -84,6 +71,18 @@
 	    "LEFT JOIN walk w ON w.ord = r.ord " \
 	    "AND w.depth = cardinality(w.path)) "
 
+/* get_many's query, its parameters named (ST_GET_MANY, ST_GET_AUDITED):
+ * a row per read, in their order */
+#define GET_MANY(pr, path, want, fp) \
+	    PATHS_WALK_AT("want", pr, path, want, fp) \
+	    "SELECT res.p, x.id, x.version, x.deleted, x.key_id, x.nonce, " \
+	    "x.ciphertext, x.ts, x.created_by FROM res LEFT JOIN LATERAL " \
+	    "(SELECT n.id, v.version, v.deleted, v.key_id, v.nonce, " \
+	    "v.ciphertext, sd_ts(v.created_at) AS ts, v.created_by " \
+	    "FROM node n LEFT JOIN secret_version v ON v.node_id = n.id " \
+	    "AND v.version = coalesce(res.want, n.current_version) " \
+	    "WHERE n.id = res.target) x ON true ORDER BY res.ord"
+
 const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_KEY_LOOKUP] = { "key_lookup",
 	    "SELECT p.id, p.name FROM principal_key k "
@@ -97,53 +96,29 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	/* off the fast path: after a refusal, is the session's key gone? */
 	[ST_KEY_VALID] = { "key_valid",
 	    "SELECT EXISTS " WHO("$1", "$2") },
-	/* one walk down the path serves the permission check and the node */
+	/* one walk down the path serves the permission check and the node
+	 * ($3, an array of one NULL, is unused) */
 	[ST_NODE_PERMS] = { "node_perms",
-	    PATH_WALK("$3")
-	    "SELECT perms.p, target.id FROM perms LEFT JOIN target ON true" },
-	[ST_GET] = { "get",
-	    PATH_WALK("$4")
-	    "SELECT perms.p, n.id, v.version, v.deleted, v.key_id, v.nonce, "
-	    "v.ciphertext, sd_ts(v.created_at), v.created_by "
-	    "FROM perms LEFT JOIN target ON true "
-	    "LEFT JOIN node n ON n.id = target.id "
-	    "LEFT JOIN secret_version v ON v.node_id = n.id "
-	    "AND v.version = coalesce($3::integer, n.current_version)" },
-	/* get for a batch of reads (the audit writer's): $3 the version
-	 * asked, NULL for the latest; a row per read, in their order */
+	    PATHS_WALK("need")
+	    "SELECT res.p, res.target FROM res" },
+	/* get for a batch of reads: $3 the version asked, NULL for the
+	 * latest; a row per read, in their order */
 	[ST_GET_MANY] = { "get_many",
-	    PATHS_WALK("want")
-	    "SELECT res.p, x.* FROM res LEFT JOIN LATERAL (SELECT n.id, "
-	    "v.version, v.deleted, v.key_id, v.nonce, v.ciphertext, "
-	    "sd_ts(v.created_at), v.created_by FROM node n "
-	    "LEFT JOIN secret_version v ON v.node_id = n.id "
-	    "AND v.version = coalesce(res.want, n.current_version) "
-	    "WHERE n.id = res.target) x ON true ORDER BY res.ord" },
+	    GET_MANY("$1", "$2", "$3", "$4") },
 	/*
-	 * get and its audit row in one statement, for a lone get (ST_GET's
-	 * $1..$4) that expects version $5 (get_hint.h): the row ($7..$21,
-	 * as audit_insert's $1..$15, built for a success at version $5) is
-	 * inserted only if the read succeeds at that version, and commits
-	 * with the statement; else nothing is written.
+	 * get_many and its audit row in one statement, for a lone get that
+	 * expects version $20 (struct plan's guess): the row ($1..$15, as
+	 * audit_insert's, built for a success at version $20) is inserted
+	 * only if the read succeeds at that version with permission $21,
+	 * and commits with the statement; else nothing is written.  Then
+	 * get_many's parameters, $16..$19.
 	 */
 	[ST_GET_AUDITED] = { "get_audited",
-	    PATH_WALK("$4") ", "
-	    "g AS MATERIALIZED (SELECT perms.p, n.id, v.version, v.deleted, "
-	    "v.key_id, v.nonce, v.ciphertext, sd_ts(v.created_at), "
-	    "v.created_by "
-	    "FROM perms LEFT JOIN target ON true "
-	    "LEFT JOIN node n ON n.id = target.id "
-	    "LEFT JOIN secret_version v ON v.node_id = n.id "
-	    "AND v.version = coalesce($3::integer, n.current_version)), "
-	    "a AS (INSERT INTO audit_log (principal, fingerprint, action, "
-	    "path, version, result, error_code, client_addr, client_port, "
-	    "session_id, request_id, value_hash, detail, at, mac) "
-	    "SELECT $7, $8, $9, $10::text[], $11, $12, $13, $14, $15, $16, "
-	    "$17, $18, $19::json, 'epoch'::timestamptz + $20::bigint * "
-	    "interval '1 microsecond', $21 FROM g "
-	    "WHERE g.p & $6::integer = $6::integer AND $6::integer <> 0 "
-	    "AND g.version = $5::integer AND NOT g.deleted "
-	    "AND g.ciphertext IS NOT NULL RETURNING id) "
+	    "WITH g AS MATERIALIZED (" GET_MANY("$16", "$17", "$18", "$19")
+	    "), a AS (" AUDIT_INSERT_SQL_FROM("(SELECT 1 FROM g "
+	    "WHERE g.p & $21::integer = $21::integer AND $21::integer <> 0 "
+	    "AND g.version = $20::integer AND NOT g.deleted "
+	    "AND g.ciphertext IS NOT NULL) AS ok, ") "RETURNING id) "
 	    "SELECT g.*, (SELECT id FROM a) FROM g" },
 	/* "stale" as in put_lock: read it again, lock in hand */
 	[ST_NODE_LOCK] = { "node_lock",
@@ -322,22 +297,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * its MAC so that the caller can check which id is whose.
 	 */
 	[ST_AUDIT_INSERT] = { "audit_insert",
-	    "INSERT INTO audit_log (principal, fingerprint, action, path, "
-	    "version, result, error_code, client_addr, client_port, "
-	    "session_id, request_id, value_hash, detail, at, mac) "
-	    "SELECT u.principal, u.fingerprint, u.action, u.path::text[], "
-	    "u.version, u.result, u.error_code, u.client_addr, "
-	    "u.client_port, u.session_id, u.request_id, u.value_hash, "
-	    "u.detail::json, 'epoch'::timestamptz + u.at * "
-	    "interval '1 microsecond', u.mac "
-	    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-	    "$5::integer[], $6::text[], $7::text[], $8::text[], "
-	    "$9::integer[], $10::text[], $11::text[], $12::bytea[], "
-	    "$13::text[], $14::bigint[], $15::bytea[]) WITH ORDINALITY "
-	    "AS u(principal, fingerprint, action, path, version, result, "
-	    "error_code, client_addr, client_port, session_id, request_id, "
-	    "value_hash, detail, at, mac, ord) ORDER BY u.ord "
-	    "RETURNING id, encode(mac, 'hex')" },
+	    AUDIT_INSERT_SQL "RETURNING id, encode(mac, 'hex')" },
 	[ST_SEAL_HEAD] = { "seal_head",
 	    "SELECT seq, hash FROM audit_seal ORDER BY seq DESC LIMIT 1" },
 	[ST_SEAL_INSERT] = { "seal_insert",
@@ -348,11 +308,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_SEALED_AMONG] = { "sealed_among",
 	    "SELECT audit_id FROM audit_seal WHERE audit_id = ANY($1::bigint[])" },
 	[ST_UNSEALED] = { "unsealed",
-	    "SELECT a.id, (extract(epoch FROM a.at) * 1000000)::bigint, "
-	    "a.principal, a.fingerprint, a.action, a.path, a.version, "
-	    "a.result, a.error_code, a.client_addr, a.client_port, "
-	    "a.session_id, a.request_id, a.value_hash, a.detail::text, a.mac "
-	    "FROM audit_log a WHERE a.id > "
+	    "SELECT " AUDIT_SELECT_COLUMNS " FROM audit_log a WHERE a.id > "
 	    "coalesce((SELECT max(audit_id) FROM audit_seal), 0) - 10000 "
 	    "AND a.mac IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_seal s "
 	    "WHERE s.audit_id = a.id) ORDER BY a.id" },
@@ -521,10 +477,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "ORDER BY id DESC LIMIT $8" },
 	/* audit.verify reads the trail a page at a time, in key order */
 	[ST_AUDIT_ROWS] = { "audit_rows",
-	    "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, principal, "
-	    "fingerprint, action, path, version, result, error_code, "
-	    "client_addr, client_port, session_id, request_id, value_hash, "
-	    "detail::text, mac "
+	    "SELECT " AUDIT_SELECT_COLUMNS " "
 	    "FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2" },
 	[ST_AUDIT_SEALS] = { "audit_seals",
 	    "SELECT s.seq, s.audit_id, s.hash, a.mac FROM audit_seal s "

@@ -16,11 +16,13 @@ enum stmt {
 	ST_GLOBAL_PERMS,	/* principal id, key fp -> bits */
 	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
 	ST_KEY_VALID,		/* principal id, key fp -> still its key? */
-	ST_NODE_PERMS,		/* principal id, path, key fp -> bits, node id */
-	ST_GET,			/* principal id, path, version?, key fp -> row */
-	ST_GET_MANY,		/* ST_GET for many reads, as arrays */
-	ST_GET_AUDITED,		/* ST_GET's 4, expected version, READ, audit
-				   row (15) -> ST_GET's row, row id or NULL */
+	ST_NODE_PERMS,		/* principal id, path, NULL, key fp (arrays of
+				   one) -> bits, node id */
+	ST_GET_MANY,		/* principal id, path, version?, key fp, as
+				   arrays -> a row per read */
+	ST_GET_AUDITED,		/* audit row (15), get_many's 4, expected
+				   version, READ -> get_many's row, row id or
+				   NULL */
 	ST_NODE_LOCK,		/* node id -> node id, current, live, stale
 				   (locks) */
 	ST_PUT_VERSION,		/* node, version, key, nonce, ct, by, max */
@@ -52,7 +54,8 @@ enum stmt {
 	ST_PRINCIPAL_KEYS,	/* principal id */
 	ST_KEY_ADD,		/* fp, principal id, type, b64 */
 	ST_KEY_REMOVE,		/* principal id, fp */
-	ST_AUDIT_INSERT,	/* 15 columns -> id, mac per row */
+	ST_AUDIT_INSERT,	/* the columns (audit_row.h) -> id, mac per
+				   row */
 	ST_SEAL_HEAD,		/* -> seq, hash of the last seal */
 	ST_SEAL_INSERT,		/* seqs[], ids[], hashes[] */
 	ST_UNSEALED,		/* -> recent rows with no seal, as

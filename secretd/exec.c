@@ -1,0 +1,853 @@
+/*
+ * exec.c - the request executor (exec.h).
+ *
+ * A request becomes an item: its plan (or none: its audit rows only),
+ * its kind (read or change), and once run its outcome and whether its
+ * rows were written.  run_items() runs a batch of items of one kind on
+ * one connection, whether that is one request on its own thread or many
+ * on a worker's:
+ *
+ *   reads:   the plans' statement, one for all (round trip 1); each
+ *            request finished with its row of the result; every
+ *            request's audit rows in one INSERT, which commits by
+ *            itself (round trip 2).
+ *   changes: BEGIN and the plans' statement (round trip 1); each
+ *            finished in the transaction (r->txn); their new versions,
+ *            their audit rows and the COMMIT (round trip 2).
+ *
+ * A read alone that can guess its outcome (struct plan, guess) sends its
+ * row with its statement: one round trip.
+ *
+ * Nothing is decided by a field of struct request: a request's rows are
+ * built from what it recorded (path, version, value hash, detail, items)
+ * once its outcome is known, and committed by whoever runs its batch.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "acl.h"
+#include "audit_row.h"
+#include "audit_seal.h"
+#include "exec.h"
+#include "log.h"
+#include "pg_array.h"
+#include "put_rows.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define EXEC_WORKERS	4	/* a batch runs while others commit */
+#define READ_BATCH_MAX	512
+#define WRITE_BATCH_MAX	32
+
+enum kind { K_READ, K_WRITE, K__N };
+
+struct item {
+	struct request		*r;
+	const char		*action;
+	const struct plan	*plan;		/* NULL: its rows only */
+	enum kind		 kind;
+	int			 err;		/* the request's outcome */
+	int			 audit_err;	/* its rows not written */
+	struct audit_row	*rows;		/* 1 + r->n_extra */
+	int			 nrows;
+	sem_t			 done;
+	struct item		*next;
+};
+
+struct txn {
+	struct db		*db;
+	struct put_rows		 versions;
+	struct audit_cols	 cols;
+	struct item		**items;	/* whose rows are in cols */
+	int			 nitems, capitems;
+	PGresult		*audit_res;
+};
+
+static struct {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 work;		/* items queued, or stop */
+	struct item		*head, *tail;
+	int			 queued[K__N];
+	int			 busy[K__N];	/* batches running */
+	int			 lone[K__N];	/* a request runs alone */
+	struct db_pool		*pool;
+	const struct server_ctx	*ctx;
+	pthread_t		 thread[EXEC_WORKERS];
+	int			 running;
+	int			 stop;
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
+
+/* ------------------------------------------------------------ audit rows */
+
+/* The row of r (or of its item x: NULL for the request itself). */
+static void
+row_build(struct audit_row *row, const struct request *r,
+    const struct audit_extra *x, const char *action, int err)
+{
+	const struct session *s = r->sess;
+	struct audit_input in = {
+		.at_us = audit_now_us(),
+		.principal = s->principal_id ? s->principal : NULL,
+		.fingerprint = s->fingerprint[0] ? s->fingerprint : NULL,
+		.action = action,
+		.path = x ? &x->path : r->has_path ? &r->path : NULL,
+		.version = x ? x->version : r->version,
+		.err = x ? x->err : err,
+		.client_addr = s->client_addr[0] ? s->client_addr : NULL,
+		.client_port = s->client_port,
+		.session_id = s->id,
+		.request_id = json_object_get(r->req, "id"),
+		.value_hash = !x && r->has_hash ? r->value_hash : NULL,
+		.detail = x ? x->detail : r->detail,
+		.mirror = r->ctx->cfg->audit_syslog,
+	};
+
+	audit_row_build(row, ctx_keyring(r->ctx), &in);
+}
+
+/* The rows of the item's request, for outcome err. */
+static void
+item_rows(struct item *it, int err)
+{
+	const struct request *r = it->r;
+	int i;
+
+	it->nrows = 1 + r->n_extra;
+	it->rows = xcalloc((size_t)it->nrows, sizeof(*it->rows));
+	row_build(&it->rows[0], r, NULL, it->action, err);
+	for (i = 0; i < r->n_extra; i++)
+		row_build(&it->rows[i + 1], r, &r->extra[i], it->action, 0);
+}
+
+static void
+item_rows_free(struct item *it)
+{
+	int i;
+
+	for (i = 0; i < it->nrows; i++)
+		audit_row_free(&it->rows[i]);
+	free(it->rows);
+	it->rows = NULL;
+	it->nrows = 0;
+}
+
+/* Committed with ids from res (an audit insert's, the item's first row
+ * at row first): to the sealer, and to syslog if mirrored. */
+static void
+item_rows_committed(struct item *it, const PGresult *res, int first)
+{
+	int64_t id;
+	int i;
+
+	for (i = 0; i < it->nrows; i++) {
+		if (res == NULL || first + i >= PQntuples(res) ||
+		    (id = audit_result_id(res, first + i,
+		    it->rows[i].mac)) == 0) {
+			/* committed all the same: the next start seals it */
+			log_error("audit insert: the rows returned are not "
+			    "the rows sent");
+			continue;
+		}
+		if (it->rows[i].mirror != NULL)
+			syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s",
+			    it->rows[i].mirror);
+		audit_seal_enqueue(id, it->rows[i].mac);
+	}
+}
+
+/* Why a request fails when its row could not be written. */
+static int
+audit_failed(struct request *r, int err)
+{
+	r->why = "the audit trail cannot be written";
+	return err == SD_EUNAVAIL ? SD_EUNAVAIL : SD_EINTERNAL;
+}
+
+/* ----------------------------------------------------------- transaction */
+
+static void
+txn_begin(struct txn *t, struct db *d, int keep)
+{
+	memset(t, 0, sizeof(*t));
+	t->db = d;
+	put_rows_init(&t->versions, keep);
+	audit_cols_init(&t->cols);
+}
+
+void
+txn_put_version(struct txn *t, long long node, int version, uint32_t key_id,
+    const unsigned char *nonce, size_t nonce_len, const unsigned char *ct,
+    size_t ct_len, const char *by)
+{
+	put_rows_add(&t->versions, node, version, key_id, nonce, nonce_len,
+	    ct, ct_len, by);
+}
+
+/* The item's rows join the transaction. */
+static void
+txn_add_rows(struct txn *t, struct item *it)
+{
+	int i;
+
+	if (t->nitems == t->capitems) {
+		t->capitems = t->capitems ? 2 * t->capitems : 8;
+		t->items = xreallocarray(t->items, (size_t)t->capitems,
+		    sizeof(*t->items));
+	}
+	t->items[t->nitems++] = it;
+	for (i = 0; i < it->nrows; i++)
+		audit_cols_add(&t->cols, &it->rows[i]);
+}
+
+/*
+ * Send the versions, the rows and the COMMIT in one round trip; after
+ * it, the rows go to the sealer.  0 or the error (db_outcome_unknown
+ * tells a lost COMMIT; db_failed_stmt an audit row that failed).
+ */
+static int
+txn_commit(struct txn *t)
+{
+	int e = 0, i, first = 0;
+
+	if (t->versions.n > 0)
+		e = put_rows_queue(&t->versions, t->db);
+	if (e == 0 && t->cols.n > 0)
+		e = db_queue(t->db, ST_AUDIT_INSERT, AUDIT_NCOLS,
+		    audit_cols_params(&t->cols), NULL, NULL, &t->audit_res);
+	if (e == 0)
+		e = db_commit(t->db);
+	if (e != 0)
+		return e;
+	for (i = 0; i < t->nitems; i++) {
+		item_rows_committed(t->items[i], t->audit_res, first);
+		first += t->items[i]->nrows;
+	}
+	return 0;
+}
+
+static void
+txn_free(struct txn *t)
+{
+	put_rows_free(&t->versions);
+	audit_cols_free(&t->cols);
+	free(t->items);
+	PQclear(t->audit_res);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------- batches */
+
+/* The plans' parameters as arrays, an element per plan (col: pg_array
+ * each, freed by the caller). */
+static void
+plan_arrays(struct item **its, int n, struct pg_array *col, const char **v)
+{
+	int i, k, np = its[0]->plan->p.n;
+
+	for (k = 0; k < np; k++) {
+		pg_array_init(&col[k]);
+		for (i = 0; i < n; i++)
+			if (its[i]->plan->p.v[k] == NULL)
+				pg_array_null(&col[k]);
+			else
+				pg_array_text(&col[k], its[i]->plan->p.v[k]);
+		v[k] = pg_array_str(&col[k]);
+	}
+}
+
+/* Run the plans' statement for the n items (all with a plan of that
+ * statement); 0 with *res, a row per item. */
+static int
+plans_exec(struct db *d, struct item **its, int n, int queue_only,
+    PGresult **res)
+{
+	struct pg_array col[PARAMS_MAX];
+	const char *v[PARAMS_MAX];
+	int e, k, stmt = its[0]->plan->stmt;
+
+	plan_arrays(its, n, col, v);
+	if (queue_only)
+		e = db_queue(d, stmt, its[0]->plan->p.n, v, NULL, NULL, res);
+	else
+		e = db_exec(d, stmt, its[0]->plan->p.n, v, NULL, NULL, res);
+	if (queue_only && e == 0)
+		e = db_flush(d);
+	for (k = 0; k < its[0]->plan->p.n; k++)
+		pg_array_free(&col[k]);
+	if (e == 0 && PQntuples(*res) != n) {
+		log_error("%s: %d rows for %d requests",
+		    store_stmts[stmt].name, PQntuples(*res), n);
+		PQclear(*res);
+		*res = NULL;
+		e = SD_EINTERNAL;
+	}
+	return e;
+}
+
+/*
+ * A read alone that guesses its version: its statement and its row of
+ * success in one round trip.  Returns 1 when that settled it (finished,
+ * the row written if the read went as guessed, else built for the
+ * outcome and still to write), 0 to run it the usual way.
+ */
+static int
+read_guessed(struct db *d, struct item *it)
+{
+	const struct plan *pl = it->plan;
+	struct request *r = it->r;
+	struct audit_cols cols;
+	const char *v[AUDIT_NCOLS + PARAMS_MAX + 2];
+	char ver[24], perm[24];
+	PGresult *res;
+	int i, e, guess, idcol, n = 0;
+
+	if (pl->guess == NULL || (guess = pl->guess(pl)) <= 0)
+		return 0;
+	r->version = guess;		/* as the row says */
+	item_rows(it, 0);
+	r->version = -1;
+	audit_cols_init(&cols);
+	audit_cols_add(&cols, &it->rows[0]);
+	for (i = 0; i < AUDIT_NCOLS; i++)
+		v[n++] = audit_cols_params(&cols)[i];
+	for (i = 0; i < pl->p.n; i++)
+		v[n++] = pl->p.v[i];
+	snprintf(ver, sizeof(ver), "%d", guess);
+	snprintf(perm, sizeof(perm), "%d", pl->audited_perm);
+	v[n++] = ver;
+	v[n++] = perm;
+	e = db_exec(d, pl->audited_stmt, n, v, NULL, NULL, &res);
+	audit_cols_free(&cols);
+	if (e != 0 || PQntuples(res) != 1) {
+		/* its errors are the read's or the row's, told apart only by
+		 * running them apart */
+		if (e == 0)
+			PQclear(res);
+		item_rows_free(it);
+		return 0;
+	}
+	idcol = PQnfields(res) - 1;
+	it->err = pl->finish(r, pl, res, 0);
+	if (!PQgetisnull(res, 0, idcol)) {
+		/* the read went as guessed: its row committed with it */
+		if (it->rows[0].mirror != NULL)
+			syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s",
+			    it->rows[0].mirror);
+		audit_seal_enqueue(strtoll(PQgetvalue(res, 0, idcol), NULL,
+		    10), it->rows[0].mac);
+		item_rows_free(it);
+		it->nrows = -1;		/* written */
+	} else {
+		item_rows_free(it);
+		item_rows(it, it->err);
+	}
+	PQclear(res);
+	return 1;
+}
+
+/* Reads and rows: the plans' statement, each finished, all rows in one
+ * INSERT (which commits by itself). */
+static void
+run_reads(struct db *d, struct item **its, int n)
+{
+	struct item *plans[READ_BATCH_MAX];
+	struct audit_cols cols;
+	PGresult *res = NULL;
+	int i, k, e = 0, np = 0, first;
+
+	if (n == 1 && its[0]->plan != NULL && read_guessed(d, its[0])) {
+		if (its[0]->nrows < 0) {
+			its[0]->nrows = 0;
+			return;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			if (its[i]->plan != NULL)
+				plans[np++] = its[i];
+		if (np > 0)
+			e = plans_exec(d, plans, np, 0, &res);
+		for (k = 0; k < np; k++) {
+			plans[k]->err = e != 0 ? e :
+			    plans[k]->plan->finish(plans[k]->r,
+			    plans[k]->plan, res, k);
+			item_rows(plans[k], plans[k]->err);
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	audit_cols_init(&cols);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < its[i]->nrows; k++)
+			audit_cols_add(&cols, &its[i]->rows[k]);
+	e = db_exec(d, ST_AUDIT_INSERT, AUDIT_NCOLS, audit_cols_params(&cols),
+	    NULL, NULL, &res);
+	audit_cols_free(&cols);
+	for (i = 0, first = 0; i < n; i++) {
+		if (e == 0)
+			item_rows_committed(its[i], res, first);
+		else
+			its[i]->audit_err = e;
+		first += its[i]->nrows;
+	}
+	if (e == 0)
+		PQclear(res);
+	else
+		log_error("audit rows of %d requests not written: %s", n,
+		    sd_err_code(e));
+}
+
+/*
+ * Changes, in one transaction.  A batch that fails commits nothing and
+ * hands every request back (DEFER_ALONE), to run whole one by one; one
+ * whose COMMIT got no answer may have committed: none may run again,
+ * and each is answered that its outcome is unknown.
+ */
+static void
+run_changes(struct db *d, struct item **its, int n)
+{
+	struct txn t;
+	struct request *r;
+	PGresult *res = NULL;
+	int i, e;
+
+	txn_begin(&t, d, q.ctx->cfg->max_versions);
+	if ((e = db_begin(d)) == 0)
+		e = plans_exec(d, its, n, 1, &res);
+	for (i = 0; e == 0 && i < n; i++) {
+		r = its[i]->r;
+		r->db = d;
+		r->txn = &t;
+		its[i]->err = its[i]->plan->finish(r, its[i]->plan, res, i);
+		r->db = NULL;
+		r->txn = NULL;
+		if (its[i]->err != DEFER_ALONE) {
+			item_rows(its[i], its[i]->err);
+			txn_add_rows(&t, its[i]);
+		}
+	}
+	PQclear(res);
+	if (e == 0 && (e = txn_commit(&t)) == 0)
+		goto out;
+	if (db_outcome_unknown(d)) {
+		log_warn("%d changes: the connection was lost during their "
+		    "COMMIT; their outcome is unknown", n);
+		for (i = 0; i < n; i++)
+			if (its[i]->err != DEFER_ALONE) {
+				its[i]->err = SD_EUNAVAIL;
+				its[i]->r->why = DB_OUTCOME_UNKNOWN_MSG;
+			}
+	} else {
+		if (n > 1)
+			log_warn("a batch of %d changes failed (%s); running "
+			    "them one by one", n, sd_err_code(e));
+		for (i = 0; i < n; i++)
+			its[i]->err = DEFER_ALONE;
+	}
+	db_rollback(d);
+	for (i = 0; i < n; i++)
+		item_rows_free(its[i]);
+out:
+	txn_free(&t);
+}
+
+/* Run n items of one kind on d, or fail them all with err (no
+ * connection). */
+static void
+run_items(struct db *d, int err, struct item **its, int n)
+{
+	int i;
+
+	if (err != 0) {
+		for (i = 0; i < n; i++) {
+			its[i]->err = its[i]->kind == K_WRITE ? DEFER_ALONE :
+			    its[i]->plan ? err : its[i]->err;
+			its[i]->audit_err = err;
+		}
+		return;
+	}
+	if (its[0]->kind == K_WRITE)
+		run_changes(d, its, n);
+	else
+		run_reads(d, its, n);
+}
+
+/* ---------------------------------------------------------- the queue */
+
+/*
+ * Take the queued items of the head's kind (up to its batch size; a
+ * change not with another for the same key, a plan not with one of
+ * another statement); the others stay queued, in order.  q.mu held.
+ */
+static int
+take_batch(struct item **batch)
+{
+	struct item *it, *keep = NULL, *keep_tail = NULL, *next;
+	enum kind kind = q.head->kind;
+	int i, n = 0, max, stmt = -1, fits;
+
+	max = kind == K_WRITE ? WRITE_BATCH_MAX : READ_BATCH_MAX;
+	for (it = q.head; it != NULL; it = next) {
+		next = it->next;
+		it->next = NULL;
+		fits = it->kind == kind && n < max &&
+		    (it->plan == NULL || stmt < 0 || it->plan->stmt == stmt);
+		for (i = 0; fits && kind == K_WRITE && i < n; i++)
+			fits = strcmp(batch[i]->plan->lock_key,
+			    it->plan->lock_key) != 0;
+		if (fits) {
+			if (it->plan != NULL)
+				stmt = it->plan->stmt;
+			batch[n++] = it;
+			q.queued[kind]--;
+			continue;
+		}
+		if (keep_tail)
+			keep_tail->next = it;
+		else
+			keep = it;
+		keep_tail = it;
+	}
+	q.head = keep;
+	q.tail = keep_tail;
+	return n;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct item *batch[READ_BATCH_MAX];
+	struct db *d;
+	enum kind kind;
+	int i, n, e;
+
+	(void)arg;
+	log_set_tag("exec");
+	pthread_mutex_lock(&q.mu);
+	for (;;) {
+		while (q.head == NULL && !q.stop)
+			pthread_cond_wait(&q.work, &q.mu);
+		if (q.head == NULL)
+			break;		/* stopping, and nothing left */
+		kind = q.head->kind;
+		n = take_batch(batch);
+		q.busy[kind]++;
+		pthread_mutex_unlock(&q.mu);
+
+		e = db_acquire(q.pool, &d);
+		run_items(d, e, batch, n);
+		if (e == 0)
+			db_release(q.pool, d);
+
+		pthread_mutex_lock(&q.mu);
+		q.busy[kind]--;
+		pthread_mutex_unlock(&q.mu);
+		for (i = 0; i < n; i++)		/* not under q.mu */
+			sem_post(&batch[i]->done);
+		pthread_mutex_lock(&q.mu);
+	}
+	pthread_mutex_unlock(&q.mu);
+	return NULL;
+}
+
+/* 1 when nothing of this kind is queued or running: the caller runs
+ * alone, then calls lone_end. */
+static int
+lone_begin(enum kind kind)
+{
+	int ok;
+
+	pthread_mutex_lock(&q.mu);
+	ok = !q.running || (q.queued[kind] == 0 && q.busy[kind] == 0 &&
+	    !q.lone[kind]);
+	if (ok)
+		q.lone[kind]++;
+	pthread_mutex_unlock(&q.mu);
+	return ok;
+}
+
+static void
+lone_end(enum kind kind)
+{
+	pthread_mutex_lock(&q.mu);
+	q.lone[kind]--;
+	pthread_mutex_unlock(&q.mu);
+}
+
+/*
+ * Run the item: alone on this thread when nothing of its kind is queued
+ * or running (on *d, the request's connection if it holds one, else one
+ * taken here), else in a worker's batch (a connection held is given
+ * back first: nobody waits in the queue holding one).
+ */
+static void
+submit(struct item *it, struct db **d)
+{
+	struct db *own = NULL;
+	int e = 0;
+
+	if (lone_begin(it->kind)) {
+		if (*d == NULL && (e = db_acquire(it->r->ctx->pool, &own)) == 0)
+			*d = own;
+		run_items(*d, e, &it, 1);
+		if (own != NULL) {
+			db_release(it->r->ctx->pool, own);
+			*d = NULL;
+		}
+		lone_end(it->kind);
+		return;
+	}
+	if (*d != NULL) {
+		db_release(it->r->ctx->pool, *d);
+		*d = NULL;
+	}
+	sem_init(&it->done, 0, 0);
+	pthread_mutex_lock(&q.mu);
+	if (q.tail)
+		q.tail->next = it;
+	else
+		q.head = it;
+	q.tail = it;
+	q.queued[it->kind]++;
+	pthread_cond_signal(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	while (sem_wait(&it->done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&it->done);
+}
+
+/* After it ran: its rows are no longer needed; 0 or why they could not
+ * be written. */
+static int
+item_end(struct item *it)
+{
+	item_rows_free(it);
+	return it->audit_err;
+}
+
+/* --------------------------------------------------------- the requests */
+
+/* r's rows for outcome err, written now (through the queue); 0 or the
+ * error.  *d: the request's connection, or NULL. */
+static int
+write_rows(struct request *r, const char *action, int err, struct db **d)
+{
+	struct item it = { .r = r, .action = action, .kind = K_READ,
+	    .err = err };
+
+	item_rows(&it, err);
+	submit(&it, d);
+	if (it.audit_err != 0)
+		log_error("audit row for %s not written: %s", action,
+		    sd_err_code(it.audit_err));
+	return item_end(&it);
+}
+
+int
+exec_audit(struct request *r, const char *action, int err)
+{
+	struct db *d = NULL;
+
+	return write_rows(r, action, err, &d);
+}
+
+static int
+check_global(struct request *r, int needed)
+{
+	const char *v[2] = { req_principal_param(r), req_key_param(r) };
+	PGresult *res;
+	int e, held;
+
+	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
+		return e;
+	held = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!acl_allows(held, needed))
+		return req_fail(r, SD_EPERM, "this needs a global grant the "
+		    "caller does not hold");
+	return 0;
+}
+
+/* Whether a failure gets a row: an audited action's, and any refusal. */
+static int
+failure_audited(const struct action *a, int e)
+{
+	return (a->flags & A_AUDIT) || e == SD_EPERM || e == SD_EUNAUTH;
+}
+
+/* An action without a handler: its plan, here as a batch of one. */
+static int
+plan_here(struct request *r, const struct action *a)
+{
+	struct plan pl;
+	struct item it = { .r = r, .action = a->name, .plan = &pl }, *one = &it;
+	PGresult *res;
+	int e;
+
+	memset(&pl, 0, sizeof(pl));
+	if ((e = a->plan(r, &pl)) == 0 &&
+	    (e = plans_exec(r->db, &one, 1, 0, &res)) == 0) {
+		e = pl.finish(r, &pl, res, 0);
+		PQclear(res);
+	}
+	plan_free(&pl);
+	return e == DEFER_ALONE ? SD_EINTERNAL : e;
+}
+
+/*
+ * The whole handler on a connection of the request's own: a change in a
+ * transaction with its row, a read followed by its row.
+ */
+static int
+run_whole(struct request *r, const struct action *a)
+{
+	struct item it = { .r = r, .action = a->name, .kind = K_WRITE };
+	struct txn t;
+	int e = 0, ae, txn = (a->flags & A_TXN) != 0;
+
+	if ((e = db_acquire(r->ctx->pool, &r->db)) != 0) {
+		r->why = "database unavailable, retry later";
+		goto failed;
+	}
+	if (r->sess->enrol_only && !(a->flags & A_ENROL_OK))
+		e = req_fail(r, SD_EUNAUTH, "enrol-only session: only enrol "
+		    "is allowed");
+	else if (txn && (e = db_begin(r->db)) == 0) {
+		txn_begin(&t, r->db, r->ctx->cfg->max_versions);
+		r->txn = &t;
+	}
+	if (e == 0 && a->gperm != 0)
+		e = check_global(r, a->gperm);
+	if (e == 0)
+		e = a->handler != NULL ? a->handler(r) : plan_here(r, a);
+	if (txn && r->txn != NULL) {
+		if (e == 0) {
+			item_rows(&it, 0);
+			txn_add_rows(&t, &it);
+			if ((e = txn_commit(&t)) != 0 &&
+			    db_outcome_unknown(r->db)) {
+				e = SD_EUNAVAIL;  /* neither done nor failed */
+				r->why = DB_OUTCOME_UNKNOWN_MSG;
+			} else if (e != 0 &&
+			    db_failed_stmt(r->db) == ST_AUDIT_INSERT)
+				e = audit_failed(r, e);
+		}
+		if (e != 0)
+			db_rollback(r->db);
+		item_rows_free(&it);
+		txn_free(&t);
+		r->txn = NULL;
+	}
+	if (e == 0 && !txn && (a->flags & A_AUDIT)) {
+		/* a read: its row, on this connection if nobody else is
+		 * writing rows now */
+		ae = write_rows(r, a->name, 0, &r->db);
+		if (ae != 0)
+			e = audit_failed(r, ae);	/* fail closed */
+		if (r->db != NULL)
+			db_release(r->ctx->pool, r->db);
+		r->db = NULL;
+		return e;
+	}
+	db_release(r->ctx->pool, r->db);
+	r->db = NULL;
+failed:
+	/* the failure itself is recorded */
+	if (e != 0 && failure_audited(a, e) && exec_audit(r, a->name, e) != 0)
+		log_warn("failed %s not audited", a->name);
+	return e;
+}
+
+/* A plan, alone or batched; its outcome.  DEFER_ALONE: run it whole. */
+static int
+run_plan(struct request *r, const struct action *a)
+{
+	struct plan pl;
+	struct item it = { .r = r, .action = a->name, .plan = &pl,
+	    .kind = (a->flags & A_TXN) ? K_WRITE : K_READ };
+	struct db *d = NULL;
+	int e;
+
+	memset(&pl, 0, sizeof(pl));
+	if ((e = a->plan(r, &pl)) != 0) {
+		/* refused before its statement: the row says why */
+		plan_free(&pl);
+		if (failure_audited(a, e) && exec_audit(r, a->name, e) != 0)
+			log_warn("failed %s not audited", a->name);
+		return e;
+	}
+	submit(&it, &d);
+	e = it.err;
+	if (e != DEFER_ALONE && it.audit_err != 0) {
+		log_error("audit row for %s not written: %s", a->name,
+		    sd_err_code(it.audit_err));
+		e = audit_failed(r, it.audit_err);	/* fail closed */
+	}
+	item_end(&it);
+	plan_free(&pl);
+	return e;
+}
+
+int
+exec_request(struct request *r, const struct action *a)
+{
+	int e;
+
+	if (a->plan == NULL || r->sess->enrol_only || a->gperm != 0)
+		return run_whole(r, a);
+	if ((e = run_plan(r, a)) != DEFER_ALONE)
+		return e;
+	/* nothing of it was done or recorded: from the start, whole */
+	req_reset(r);
+	return run_whole(r, a);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void
+exec_start(const char *conninfo, const struct server_ctx *ctx)
+{
+	int i;
+
+	audit_seal_start(conninfo, ctx);
+	q.pool = db_pool_new(conninfo, EXEC_WORKERS, store_stmts, ST__COUNT);
+	q.ctx = ctx;
+	q.stop = 0;
+	q.running = 1;
+	for (i = 0; i < EXEC_WORKERS; i++)
+		if (pthread_create(&q.thread[i], NULL, worker_main, NULL) != 0)
+			fatal("cannot start the executor");
+}
+
+void
+exec_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&q.mu);
+	q.stop = 1;
+	pthread_cond_broadcast(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	for (i = 0; i < EXEC_WORKERS; i++)	/* what is queued runs first */
+		pthread_join(q.thread[i], NULL);
+	pthread_mutex_lock(&q.mu);
+	q.running = 0;
+	pthread_mutex_unlock(&q.mu);
+	db_pool_free(q.pool);
+	q.pool = NULL;
+	audit_seal_stop();
+}
+
+int
+exec_queued(void)
+{
+	int n;
+
+	pthread_mutex_lock(&q.mu);
+	n = q.queued[K_READ] + q.queued[K_WRITE];
+	pthread_mutex_unlock(&q.mu);
+	return n;
+}
