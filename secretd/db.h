@@ -60,8 +60,6 @@ int	db_exec(struct db *db, int stmt, int n, const char *const *values,
 /* The same, discarding the result. */
 int	db_run(struct db *db, int stmt, int n, const char *const *values)
 	    SD_MUST_CHECK;
-int	db_run_bin(struct db *db, int stmt, int n, const char *const *values,
-	    const int *lengths, const int *formats) SD_MUST_CHECK;
 
 /*
  * Send a statement without waiting for its result: it travels with the
@@ -97,13 +95,6 @@ int	db_failed_stmt(const struct db *db);
 int	db_outcome_unknown(const struct db *d);
 #define DB_OUTCOME_UNKNOWN_MSG PROTO_MSG_OUTCOME_UNKNOWN
 
-/*
- * Until db_release: wait for each result by reading the socket without
- * sleeping for up to us microseconds, then sleep as usual.  For a
- * request alone in the daemon, where the wakeup after a sleep costs more
- * than the wait (docs/performance.md); never on a single CPU.
- */
-void	db_spin(struct db *db, int us);
 
 /* Transaction control.  BEGIN is sent with the first statement that
  * follows (one round trip less); a transaction in which nothing ran

@@ -72,7 +72,11 @@ fi
 describe "enrol-only sessions beyond max_enrol_sessions are refused; known principals still get in"
 e1=$(new_key lim_e1) && e2=$(new_key lim_e2) && e3=$(new_key lim_e3) || die "ssh-keygen"
 k2=$(new_key lim_p2) || die "ssh-keygen"
+p3=$(new_key lim_p3) || die "ssh-keygen"
+# both principals before the enrol-only sessions open: from then on
+# every step must fit in their enrol_session_lifetime (8 s)
 expect_exit 0 secret principal create limp2 --key "$k2.pub"
+expect_exit 0 secret principal create limp3 --key "$p3.pub"
 hold e1 "$e1.pub" || die "enrol-only session 1"
 hold e2 "$e2.pub" || die "enrol-only session 2"
 expect_eq "$(first e1 .enrol_only)" true "session 1 is enrol-only"
@@ -94,8 +98,6 @@ done
 expect_true alive "$HOLD_e1"
 expect_true alive "$HOLD_e2"
 describe "... and a fifth known session finds the daemon full"
-p3=$(new_key lim_p3) || die "ssh-keygen"
-expect_exit 0 secret principal create limp3 --key "$p3.pub"
 run_in $'{"action":"whoami"}\n' "$SOCKPY" "$LS" --hello "$p3.pub"
 expect_eq "$(hello_code)" unavailable "fifth known session"
 expect_eq "$(head -n 1 "$OUT_FILE" | jq -r .error.message)" "too many connections" "message"
