@@ -126,17 +126,6 @@ admin_schema_check(PGconn *c, enum schema_state *st, char *why,
 	return 0;
 }
 
-static int
-is_applied(const struct applied_migration *a, int na, int version)
-{
-	int i;
-
-	for (i = 0; i < na; i++)
-		if (a[i].version == version)
-			return 1;
-	return 0;
-}
-
 /* Make the runtime login role (from cfg->database) a secretd_runtime. */
 static int
 grant_runtime(PGconn *admin, const struct config *cfg)
@@ -224,7 +213,7 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 		const struct migration *m = &migrations[i];
 		PGresult *r;
 
-		if (is_applied(a, na, m->version))
+		if (schema_applied(a, na, m->version))
 			continue;
 		if (run(c, NULL, "BEGIN", 0, NULL) != 0)
 			goto fail;

@@ -35,8 +35,8 @@ ours(const struct migration *m, int nm, int version)
 	return NULL;
 }
 
-static int
-applied(const struct applied_migration *a, int na, int version)
+int
+schema_applied(const struct applied_migration *a, int na, int version)
 {
 	int i;
 
@@ -106,7 +106,7 @@ schema_compare(const struct migration *m, int nm,
 		if (a[i].version > have)
 			have = a[i].version;
 	for (i = 0; i < nm; i++) {
-		if (applied(a, na, m[i].version))
+		if (schema_applied(a, na, m[i].version))
 			continue;
 		if (have < m[nm - 1].version)
 			snprintf(why, whylen, "the database schema is not up "

@@ -23,6 +23,10 @@ struct applied_migration {
 	const char	*checksum;
 };
 
+/* Whether version is among the na rows a. */
+int	schema_applied(const struct applied_migration *a, int na,
+	    int version);
+
 enum schema_state {
 	SCHEMA_OK,		/* every migration applied, none changed */
 	SCHEMA_PENDING,		/* some not applied yet: secretd migrate */
