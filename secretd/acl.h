@@ -3,9 +3,9 @@
  *
  * Node permissions are inherited down the tree and additive; there is no
  * deny.  The bits below are stored in node_grant.perms and
- * global_grant.perms; the SQL functions sd_node_perms / sd_global_perms
- * (sql/001_core.sql) compute a principal's union over its groups.  A
- * missing grant is no access.
+ * global_grant.perms; the statements of store.c (walking the path with
+ * sd_resolve) and sd_global_perms (sql/001_baseline.sql) compute a
+ * principal's union over its groups.  A missing grant is no access.
  */
 #ifndef SECRETD_ACL_H
 #define SECRETD_ACL_H

@@ -2,9 +2,12 @@
  * admin.c - migrate, init, keygen, rekey and the start-up checks.
  *
  * Migrations are compiled in (migrations.h) and applied in order, each
- * in its own transaction together with its schema_migrations row, under
- * an advisory lock so two migrators cannot interleave.  SQL text here is
- * either ours (migrations, fixed statements) or parameterised.
+ * in its own transaction together with its schema_migrations row (which
+ * records the SHA-256 of its text), under an advisory lock so two
+ * migrators cannot interleave.  Neither migrate nor serve goes on when an
+ * applied migration changed or is unknown to this binary (schema_check.h).
+ * SQL text here is either ours (migrations, fixed statements) or
+ * parameterised.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include "log.h"
 #include "migrations.h"
 #include "osuser.h"
+#include "schema_check.h"
 #include "sshkey.h"
 #include "xmalloc.h"
 
@@ -63,15 +67,61 @@ connect_or_complain(const char *conninfo)
 	return c;
 }
 
+/* The rows of schema_migrations, pointing into *res (the caller clears
+ * it); -1 with why said when they cannot be read. */
 static int
-applied_version(PGconn *c, int *version)
+load_applied(PGconn *c, PGresult **res, struct applied_migration **a,
+    int *na, char *why, size_t whylen)
 {
+	const char *state;
 	PGresult *r;
+	int i, n;
 
-	if (run(c, &r, "SELECT coalesce(max(version), 0) FROM "
-	    "schema_migrations", 0, NULL) != 0)
+	r = PQexec(c, "SELECT version, name, checksum FROM schema_migrations "
+	    "ORDER BY version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, "42P01") == 0)
+			snprintf(why, whylen, "the database has no schema "
+			    "(no table schema_migrations): run \"secretd "
+			    "migrate\"");
+		else if (state != NULL && strcmp(state, "42703") == 0)
+			snprintf(why, whylen, "schema_migrations records no "
+			    "checksums: the database was migrated by a secretd "
+			    "older than migration 001_baseline, whose schema "
+			    "this secretd cannot tell; migrate a new database");
+		else
+			snprintf(why, whylen, "cannot read schema_migrations: "
+			    "%.*s", (int)strcspn(PQresultErrorMessage(r), "\n"),
+			    PQresultErrorMessage(r));
+		PQclear(r);
 		return -1;
-	*version = atoi(PQgetvalue(r, 0, 0));
+	}
+	n = PQntuples(r);
+	*a = xcalloc(n > 0 ? (size_t)n : 1, sizeof(**a));
+	for (i = 0; i < n; i++) {
+		(*a)[i].version = atoi(PQgetvalue(r, i, 0));
+		(*a)[i].name = PQgetvalue(r, i, 1);
+		(*a)[i].checksum = PQgetisnull(r, i, 2) ? NULL :
+		    PQgetvalue(r, i, 2);
+	}
+	*na = n;
+	*res = r;
+	return 0;
+}
+
+int
+admin_schema_check(PGconn *c, enum schema_state *st, char *why,
+    size_t whylen)
+{
+	struct applied_migration *a;
+	PGresult *r;
+	int na;
+
+	if (load_applied(c, &r, &a, &na, why, whylen) != 0)
+		return -1;
+	*st = schema_compare(migrations, n_migrations, a, na, why, whylen);
+	free(a);
 	PQclear(r);
 	return 0;
 }
@@ -115,14 +165,18 @@ grant_runtime(PGconn *admin, const struct config *cfg)
 }
 
 /* Migrate; *napplied and *version (when not NULL) say what was done and
- * the schema version now.  verbose: a line per migration on stderr. */
+ * the schema version now.  verbose: a line per migration on stderr.
+ * Refuses, changing nothing, when an applied migration changed or is
+ * unknown to this binary. */
 static int
 migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 {
+	struct applied_migration *a = NULL;
+	PGresult *done = NULL;
 	PGconn *c;
-	char vbuf[16];
-	const char *v[2];
-	int i, have, applied = 0;
+	char vbuf[16], sum[SCHEMA_CHECKSUM_LEN], why[512];
+	const char *v[3];
+	int i, na = 0, have = 0, applied = 0;
 
 	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL)
 		return -1;
@@ -130,14 +184,36 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 	    NULL) != 0 ||
 	    run(c, NULL, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version integer PRIMARY KEY, name text NOT NULL, "
-	    "applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL) != 0 ||
-	    applied_version(c, &have) != 0)
+	    "checksum text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'), "
+	    "applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL) != 0)
 		goto fail;
+	if (load_applied(c, &done, &a, &na, why, sizeof(why)) != 0) {
+		fprintf(stderr, "secretd: %s\n", why);
+		goto fail;
+	}
+	switch (schema_compare(migrations, n_migrations, a, na, why,
+	    sizeof(why))) {
+	case SCHEMA_CHANGED:
+		fprintf(stderr, "secretd: %s: refusing to migrate: an applied "
+		    "migration must never change (a change is a new "
+		    "migration); run the secretd that applied it\n", why);
+		goto fail;
+	case SCHEMA_UNKNOWN:
+		fprintf(stderr, "secretd: %s: refusing to migrate: install "
+		    "that secretd\n", why);
+		goto fail;
+	case SCHEMA_OK:
+	case SCHEMA_PENDING:
+		break;
+	}
+	for (i = 0; i < na; i++)
+		if (a[i].version > have)
+			have = a[i].version;
 	for (i = 0; i < n_migrations; i++) {
 		const struct migration *m = &migrations[i];
 		PGresult *r;
 
-		if (m->version <= have)
+		if (schema_applied(a, na, m->version))
 			continue;
 		if (run(c, NULL, "BEGIN", 0, NULL) != 0)
 			goto fail;
@@ -151,10 +227,12 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 		}
 		PQclear(r);
 		snprintf(vbuf, sizeof(vbuf), "%d", m->version);
+		schema_checksum(m->sql, sum);
 		v[0] = vbuf;
 		v[1] = m->name;
-		if (run(c, NULL, "INSERT INTO schema_migrations (version, name) "
-		    "VALUES ($1, $2)", 2, v) != 0 ||
+		v[2] = sum;
+		if (run(c, NULL, "INSERT INTO schema_migrations (version, name, "
+		    "checksum) VALUES ($1, $2, $3)", 3, v) != 0 ||
 		    run(c, NULL, "COMMIT", 0, NULL) != 0)
 			goto fail;
 		if (verbose)
@@ -173,9 +251,13 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 	if (version != NULL)
 		*version = applied > 0 ? migrations[n_migrations - 1].version :
 		    have;
+	free(a);
+	PQclear(done);
 	PQfinish(c);
 	return 0;
 fail:
+	free(a);
+	PQclear(done);
 	PQfinish(c);
 	return -1;
 }
@@ -606,20 +688,37 @@ out:
 int
 admin_startup_check(const struct config *cfg, const struct keyring *kr)
 {
-	char err[512];
+	enum schema_state st;
+	char err[512], why[512];
 	PGconn *c;
 	PGresult *r;
-	int have, i, bad = 0;
+	int i, bad = 0;
 
 	if ((c = db_connect_once(cfg->database, err, sizeof(err))) == NULL) {
 		log_warn("%s; serving \"unavailable\" until it is back", err);
 		return 0;
 	}
-	if (applied_version(c, &have) != 0 ||
-	    have < migrations[n_migrations - 1].version) {
-		log_error("the database schema is not up to date (have %d, "
-		    "need %d): run \"secretd migrate\"", have,
-		    migrations[n_migrations - 1].version);
+	if (admin_schema_check(c, &st, why, sizeof(why)) != 0) {
+		log_error("%s: refusing to start", why);
+		PQfinish(c);
+		return -1;
+	}
+	switch (st) {
+	case SCHEMA_OK:
+		break;
+	case SCHEMA_PENDING:
+		log_error("%s: run \"secretd migrate\"", why);
+		break;
+	case SCHEMA_CHANGED:
+		log_error("%s: refusing to start: an applied migration must "
+		    "never change (a change is a new migration); run the "
+		    "secretd that applied it", why);
+		break;
+	case SCHEMA_UNKNOWN:
+		log_error("%s: refusing to start: install that secretd", why);
+		break;
+	}
+	if (st != SCHEMA_OK) {
 		PQfinish(c);
 		return -1;
 	}

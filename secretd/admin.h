@@ -6,8 +6,11 @@
 #ifndef SECRETD_ADMIN_H
 #define SECRETD_ADMIN_H
 
+#include <libpq-fe.h>
+
 #include "config.h"
 #include "crypto.h"
+#include "schema_check.h"
 #include "sshkey.h"
 
 /* Apply every migration not yet applied; grant the runtime role. */
@@ -18,6 +21,13 @@ int	admin_migrate_count(const struct config *cfg, int *applied,
 	    int *version);
 /* The schema version this binary needs (its newest migration). */
 int	admin_schema_version(void);
+/*
+ * Compare the database's schema_migrations with the compiled-in
+ * migrations (schema_check.h): 0 with *st, and why saying what is wrong
+ * unless SCHEMA_OK; -1 with why when the rows cannot be read.
+ */
+int	admin_schema_check(PGconn *c, enum schema_state *st, char *why,
+	    size_t whylen);
 /* Read the first public key of an OpenSSH public key file.  0, or -1
  * with err saying why; free k with sshkey_pub_free. */
 int	admin_read_pubkey(const char *file, struct sshkey_pub *k, char *err,

@@ -344,7 +344,8 @@ t(const PGresult *r, int col)
 static int
 check_database(struct doctor *d)
 {
-	char err[512], role[128];
+	enum schema_state st;
+	char err[512], role[128], why[512];
 	struct timeval now;
 	PGconn *c;
 	PGresult *r;
@@ -377,6 +378,18 @@ check_database(struct doctor *d)
 	else
 		ok(d, "database: reachable; schema version %d (every migration "
 		    "applied)", have);
+	/* what serve refuses to start on (admin_startup_check) */
+	if (admin_schema_check(c, &st, why, sizeof(why)) != 0)
+		bad(d, "database: %s: fix: secretd -c %s migrate", why,
+		    d->conf);
+	else if (st == SCHEMA_CHANGED)
+		bad(d, "database: %s: fix: run the secretd that applied it (an "
+		    "applied migration must never change)", why);
+	else if (st == SCHEMA_UNKNOWN)
+		bad(d, "database: %s: fix: install that secretd", why);
+	else
+		ok(d, "database: every applied migration has the checksum of "
+		    "this secretd's text of it");
 
 	if ((r = q(c, "SELECT current_user, r.rolsuper, "
 	    "has_table_privilege('audit_log', 'UPDATE'), "

@@ -3,7 +3,7 @@
  *
  * Each statement is a bounded number of index lookups: paths resolve
  * level by level through node(parent_id, name) (sd_resolve in
- * sql/001_core.sql), never by scanning the tree.  Statements that change
+ * sql/001_baseline.sql), never by scanning the tree.  Statements that change
  * versions lock the node row first, so concurrent writers to one secret
  * are serialised and none is lost.  A lock that waited behind a writer
  * returns that writer's node row but not its version row (the snapshot
@@ -370,17 +370,23 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "JOIN group_member m ON m.group_id = g.id "
 	    "JOIN principal p ON p.id = m.principal_id "
 	    "ORDER BY p.name COLLATE \"C\", r.depth, g.name" },
+	/* the token and its groups in one statement; the count of groups
+	 * found tells the caller whether one named in $3 is missing */
 	[ST_TOKEN_CREATE] = { "token_create",
-	    "INSERT INTO enrol_token (token_hash, name_pattern, group_ids, "
+	    "WITH t AS (INSERT INTO enrol_token (token_hash, name_pattern, "
 	    "uses_left, allow_rekey, cidrs, expires_at, created_by) "
-	    "SELECT $1, $2, coalesce(array_agg(g.id ORDER BY g.id) "
-	    "FILTER (WHERE g.id IS NOT NULL), '{}'), $4, $5, $6::text[], "
-	    "now() + make_interval(secs => $7::integer), $8 "
-	    "FROM (SELECT 1) one LEFT JOIN grp g ON g.name = ANY($3::text[]) "
-	    "RETURNING id, sd_ts(expires_at), cardinality(group_ids)" },
+	    "VALUES ($1, $2, $4, $5, $6::text[], "
+	    "now() + make_interval(secs => $7::integer), $8) "
+	    "RETURNING id, expires_at), "
+	    "tg AS (INSERT INTO enrol_token_group (token_id, group_id) "
+	    "SELECT t.id, g.id FROM t JOIN grp g ON g.name = ANY($3::text[]) "
+	    "RETURNING group_id) "
+	    "SELECT t.id, sd_ts(t.expires_at), (SELECT count(*) FROM tg) "
+	    "FROM t" },
 	[ST_TOKEN_LIST] = { "token_list",
-	    "SELECT t.id, t.name_pattern, array(SELECT g.name FROM grp g "
-	    "WHERE g.id = ANY(t.group_ids) ORDER BY g.name), t.uses_left, "
+	    "SELECT t.id, t.name_pattern, array(SELECT g.name "
+	    "FROM enrol_token_group tg JOIN grp g ON g.id = tg.group_id "
+	    "WHERE tg.token_id = t.id ORDER BY g.name), t.uses_left, "
 	    "t.uses, t.allow_rekey, t.cidrs, sd_ts(t.expires_at), t.created_by, "
 	    "sd_ts(t.created_at), CASE WHEN t.revoked_at IS NOT NULL THEN "
 	    "'revoked' WHEN t.expires_at <= now() THEN 'expired' "
@@ -390,10 +396,12 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "UPDATE enrol_token SET revoked_at = coalesce(revoked_at, now()) "
 	    "WHERE id = $1 RETURNING id" },
 	[ST_TOKEN_FIND] = { "token_find",
-	    "SELECT id, token_hash, name_pattern, group_ids, allow_rekey, cidrs, "
-	    "(revoked_at IS NULL AND expires_at > now() AND uses_left > 0), "
-	    "created_by "
-	    "FROM enrol_token WHERE token_hash = $1 FOR UPDATE" },
+	    "SELECT t.id, t.token_hash, t.name_pattern, array(SELECT tg.group_id "
+	    "FROM enrol_token_group tg WHERE tg.token_id = t.id "
+	    "ORDER BY tg.group_id), t.allow_rekey, t.cidrs, "
+	    "(t.revoked_at IS NULL AND t.expires_at > now() AND "
+	    "t.uses_left > 0), t.created_by "
+	    "FROM enrol_token t WHERE t.token_hash = $1 FOR UPDATE OF t" },
 	[ST_TOKEN_USE] = { "token_use",
 	    "UPDATE enrol_token SET uses_left = uses_left - 1, uses = uses + 1 "
 	    "WHERE id = $1" },

@@ -1,6 +1,9 @@
 #!/bin/sh
 # embed.sh OUT.c sql/NNN_name.sql... - compile the migrations into secretd,
-# so that the binary and its schema can never drift apart.
+# so that the binary and its schema can never drift apart.  The bytes are
+# kept exactly: secretd records the SHA-256 of each migration's text when
+# it applies it and refuses a database whose record differs
+# (secretd/schema_check.c), so the checksum is the file's own (sha256sum).
 set -eu
 out=$1; shift
 {

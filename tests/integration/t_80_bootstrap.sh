@@ -179,6 +179,21 @@ HK9=$(new_key web9-host) || die "ssh-keygen"
 expect_exit 0 run_in "$TOKC2"$'\n' as "$HK9" enrol --name "$N9"
 expect_out "enrolled $N9 ($(fp_of "$HK9"))"
 
+describe "a token's groups: a group deleted since is left out of the list and of the enrolment"
+expect_exit 0 secret group create "boot-gone-$R"
+expect_exit 0 secret --json enrol-token create --group boot-web --group "boot-gone-$R" --ttl 1h
+TOKG=$(jq -r .token "$OUT_FILE")
+TOKG_ID=$(jq -r .token_id "$OUT_FILE")
+expect_exit 0 secret --json enrol-token list
+expect_json ".tokens[] | select(.token_id == $TOKG_ID) | .groups | join(\",\")" "boot-gone-$R,boot-web"
+expect_exit 0 secret group delete "boot-gone-$R"
+expect_exit 0 secret --json enrol-token list
+expect_json ".tokens[] | select(.token_id == $TOKG_ID) | .groups | join(\",\")" boot-web
+HKG=$(new_key webg-host) || die "ssh-keygen"
+expect_exit 0 run_in "$TOKG"$'\n' as "$HKG" enrol --name "webg-$R"
+expect_exit 0 as "$HKG" --json whoami
+expect_json '.groups | join(",")' boot-web
+
 describe "an enrol-only session can run nothing but whoami and enrol (exit 3)"
 expect_fail 3 unauthenticated as "$HKX" get boot/web/env/db/password
 expect_fail 3 unauthenticated as "$HKX" fetch boot/web/env --env-file "$T/never.env"

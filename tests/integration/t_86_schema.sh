@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_86_schema.sh - schema hardening (migration 010, issue 21): nobody but
+# t_86_schema.sh - schema hardening (sql/001_baseline.sql, issue 21): nobody but
 # the owner creates objects in schema public, and no function of ours
 # changes meaning with the caller's search_path - PL/pgSQL ones by a
 # fixed search_path, the two SQL ones the planner inlines (sd_ts,
