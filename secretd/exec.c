@@ -33,6 +33,7 @@
 #include "audit_row.h"
 #include "audit_seal.h"
 #include "exec.h"
+#include "exec_queue.h"
 #include "log.h"
 #include "pg_array.h"
 #include "put_rows.h"
@@ -40,22 +41,21 @@
 #include "xmalloc.h"
 
 #define EXEC_WORKERS	4	/* a batch runs while others commit */
-#define READ_BATCH_MAX	512
-#define WRITE_BATCH_MAX	32
 
-enum kind { K_READ, K_WRITE, K__N };
+#define K_READ		EQ_READ
+#define K_WRITE		EQ_WRITE
 
 struct item {
+	struct eq_node		 node;		/* first: the queue's view */
 	struct request		*r;
 	const char		*action;
 	const struct plan	*plan;		/* NULL: its rows only */
-	enum kind		 kind;
+	enum eq_kind		 kind;
 	int			 err;		/* the request's outcome */
 	int			 audit_err;	/* its rows not written */
 	struct audit_row	*rows;		/* 1 + r->n_extra */
 	int			 nrows;
 	sem_t			 done;
-	struct item		*next;
 };
 
 struct txn {
@@ -70,10 +70,7 @@ struct txn {
 static struct {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 work;		/* items queued, or stop */
-	struct item		*head, *tail;
-	int			 queued[K__N];
-	int			 busy[K__N];	/* batches running */
-	int			 lone[K__N];	/* a request runs alone */
+	struct exec_queue	 queue;		/* under mu */
 	struct db_pool		*pool;
 	const struct server_ctx	*ctx;
 	pthread_t		 thread[EXEC_WORKERS];
@@ -354,7 +351,7 @@ read_guessed(struct db *d, struct item *it)
 static void
 run_reads(struct db *d, struct item **its, int n)
 {
-	struct item *plans[READ_BATCH_MAX];
+	struct item *plans[EQ_READ_BATCH_MAX];
 	struct audit_cols cols;
 	PGresult *res = NULL;
 	int i, k, e = 0, np = 0, first;
@@ -477,103 +474,62 @@ run_items(struct db *d, int err, struct item **its, int n)
 
 /* ---------------------------------------------------------- the queue */
 
-/*
- * Take the queued items of the head's kind (up to its batch size; a
- * change not with another for the same key, a plan not with one of
- * another statement); the others stay queued, in order.  q.mu held.
- */
-static int
-take_batch(struct item **batch)
-{
-	struct item *it, *keep = NULL, *keep_tail = NULL, *next;
-	enum kind kind = q.head->kind;
-	int i, n = 0, max, stmt = -1, fits;
-
-	max = kind == K_WRITE ? WRITE_BATCH_MAX : READ_BATCH_MAX;
-	for (it = q.head; it != NULL; it = next) {
-		next = it->next;
-		it->next = NULL;
-		fits = it->kind == kind && n < max &&
-		    (it->plan == NULL || stmt < 0 || it->plan->stmt == stmt);
-		for (i = 0; fits && kind == K_WRITE && i < n; i++)
-			fits = strcmp(batch[i]->plan->lock_key,
-			    it->plan->lock_key) != 0;
-		if (fits) {
-			if (it->plan != NULL)
-				stmt = it->plan->stmt;
-			batch[n++] = it;
-			q.queued[kind]--;
-			continue;
-		}
-		if (keep_tail)
-			keep_tail->next = it;
-		else
-			keep = it;
-		keep_tail = it;
-	}
-	q.head = keep;
-	q.tail = keep_tail;
-	return n;
-}
-
 static void *
 worker_main(void *arg)
 {
-	struct item *batch[READ_BATCH_MAX];
+	struct eq_node *batch[EQ_READ_BATCH_MAX];
 	struct db *d;
-	enum kind kind;
+	enum eq_kind kind;
 	int i, n, e;
 
 	(void)arg;
 	log_set_tag("exec");
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (q.head == NULL && !q.stop)
+		while ((n = eq_take(&q.queue, batch)) == 0 && !q.stop)
 			pthread_cond_wait(&q.work, &q.mu);
-		if (q.head == NULL)
+		if (n == 0)
 			break;		/* stopping, and nothing left */
-		kind = q.head->kind;
-		n = take_batch(batch);
-		q.busy[kind]++;
+		kind = batch[0]->kind;
 		pthread_mutex_unlock(&q.mu);
 
 		e = db_acquire(q.pool, &d);
-		run_items(d, e, batch, n);
+		run_items(d, e, (struct item **)batch, n);
 		if (e == 0)
 			db_release(q.pool, d);
 
 		pthread_mutex_lock(&q.mu);
-		q.busy[kind]--;
+		eq_batch_end(&q.queue, kind);
 		pthread_mutex_unlock(&q.mu);
 		for (i = 0; i < n; i++)		/* not under q.mu */
-			sem_post(&batch[i]->done);
+			sem_post(&((struct item *)batch[i])->done);
 		pthread_mutex_lock(&q.mu);
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;
 }
 
-/* 1 when nothing of this kind is queued or running: the caller runs
- * alone, then calls lone_end. */
+/* Alone when the policy says so (or the workers are not running). */
 static int
-lone_begin(enum kind kind)
+lone_begin(enum eq_kind kind)
 {
 	int ok;
 
 	pthread_mutex_lock(&q.mu);
-	ok = !q.running || (q.queued[kind] == 0 && q.busy[kind] == 0 &&
-	    !q.lone[kind]);
-	if (ok)
-		q.lone[kind]++;
+	ok = eq_lone_begin(&q.queue, kind);
+	if (!ok && !q.running) {
+		q.queue.lone[kind]++;
+		ok = 1;
+	}
 	pthread_mutex_unlock(&q.mu);
 	return ok;
 }
 
 static void
-lone_end(enum kind kind)
+lone_end(enum eq_kind kind)
 {
 	pthread_mutex_lock(&q.mu);
-	q.lone[kind]--;
+	eq_lone_end(&q.queue, kind);
 	pthread_mutex_unlock(&q.mu);
 }
 
@@ -605,13 +561,11 @@ submit(struct item *it, struct db **d)
 		*d = NULL;
 	}
 	sem_init(&it->done, 0, 0);
+	it->node.kind = it->kind;
+	it->node.stmt = it->plan ? it->plan->stmt : -1;
+	it->node.lock_key = it->plan ? it->plan->lock_key : NULL;
 	pthread_mutex_lock(&q.mu);
-	if (q.tail)
-		q.tail->next = it;
-	else
-		q.head = it;
-	q.tail = it;
-	q.queued[it->kind]++;
+	eq_push(&q.queue, &it->node);
 	pthread_cond_signal(&q.work);
 	pthread_mutex_unlock(&q.mu);
 	while (sem_wait(&it->done) != 0 && errno == EINTR)
@@ -847,7 +801,7 @@ exec_queued(void)
 	int n;
 
 	pthread_mutex_lock(&q.mu);
-	n = q.queued[K_READ] + q.queued[K_WRITE];
+	n = eq_queued(&q.queue);
 	pthread_mutex_unlock(&q.mu);
 	return n;
 }
