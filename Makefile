@@ -150,11 +150,13 @@ check: deps
 	tests/fuzz/run.sh
 	MAKE="$(MAKE)" tests/check.sh
 
-# Man pages (mandoc -Tlint, no warning) and systemd units (verify, and
-# systemd-analyze security within its limit).
+# Man pages (mandoc -Tlint, no warning), systemd units (verify, and
+# systemd-analyze security within its limit), and that every shell block
+# of docs/operations.md is marked run by make check-deb or not run.
 lint: all
 	tests/manlint.sh
 	tests/units.sh
+	tests/deb/guide.py check docs/operations.md
 
 # The high-availability test (DESIGN §10, tests/ha/README.md): a
 # pg_auto_failover formation and two front-ends on loopback, failover

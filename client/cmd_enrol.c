@@ -307,6 +307,36 @@ struct enrol {
 	int		 already;	/* the key already is name */
 };
 
+/*
+ * Send an enrol without the token from a session whose key is already a
+ * principal's.  The server refuses it with bad_request before it looks
+ * for a token, and that refusal is its audit row: every enrolment
+ * attempt, a repeated one too, leaves one.  Any other answer is
+ * reported.
+ */
+static int
+record_attempt(struct cli_ctx *ctx, const char *name)
+{
+	json_t *req, *resp;
+	const json_t *msg;
+	int st, err;
+
+	req = json_pack("{s:s, s:s}", "action", "enrol", "principal", name);
+	if ((st = cli_rpc_request(ctx->rpc, req, &resp, &err)) != 0)
+		return st;
+	if (err == SD_EBADREQ) {
+		json_decref(resp);
+		return 0;
+	}
+	msg = json_object_get(json_object_get(resp, "error"), "message");
+	st = cli_err(err == SD_OK ? SD_EINTERNAL : err, "enrol: %s",
+	    err == SD_OK ? "the server accepted an enrolment without a "
+	    "token" : json_is_string(msg) ? json_string_value(msg) :
+	    "(no message)");
+	json_decref(resp);
+	return st;
+}
+
 static int
 enrol_attempt(struct cli_ctx *ctx, void *arg)
 {
@@ -322,6 +352,13 @@ enrol_attempt(struct cli_ctx *ctx, void *arg)
 	if ((st = cli_attempt_call(ctx, req, NULL, &resp)) != 0)
 		return st;
 	if (!json_is_true(json_object_get(resp, "enrol_only"))) {
+		/* the attempt is still sent, without the token, so that the
+		 * server records it (an enrol from a known key answers
+		 * bad_request and leaves an audit row) */
+		if ((st = record_attempt(ctx, e->name)) != 0) {
+			json_decref(resp);
+			return st;
+		}
 		who = json_string_value(json_object_get(resp, "principal"));
 		if (who != NULL && strcmp(who, e->name) == 0) {
 			e->already = 1;

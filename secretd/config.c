@@ -22,39 +22,42 @@
 #define CONFIG_MAX_FILE	(64 * 1024)
 #define CONFIG_MAX_LINE	4096
 
-enum kind { K_STRING, K_INT, K_SIZE, K_BOOL, K_USERS, K_LEVEL, K_GROUP };
-
-struct key {
-	const char	*name;
-	enum kind	 kind;
-	size_t		 off;
-	long long	 min, max;
-};
-
 #define F(m) offsetof(struct config, m)
-static const struct key keys[] = {
-	{ "socket",		K_STRING, F(socket), 0, 0 },
-	{ "socket_group",	K_GROUP,  F(socket_group), 0, 0 },
-	{ "shell_users",	K_USERS,  0, 0, 0 },
-	{ "database",		K_STRING, F(database), 0, 0 },
-	{ "admin_database",	K_STRING, F(admin_database), 0, 0 },
-	{ "pool_size",		K_INT,    F(pool_size), 1, 64 },
-	{ "keyring",		K_STRING, F(keyring), 0, 0 },
-	{ "max_value_size",	K_SIZE,   F(max_value_size), 1, 1024 * 1024 },
-	{ "max_request_size",	K_SIZE,   F(max_request_size), 1024, 16 * 1024 * 1024 },
-	{ "max_versions",	K_INT,    F(max_versions), 1, 1000 },
-	{ "max_connections",	K_INT,    F(max_connections), 1, 4096 },
-	{ "idle_timeout",	K_INT,    F(idle_timeout), 1, 3600 },
-	{ "enrol_unknown_keys",	K_BOOL,   F(enrol_unknown_keys), 0, 0 },
-	{ "max_enrol_sessions",	K_INT,    F(max_enrol_sessions), 1, 1024 },
-	{ "enrol_session_lifetime", K_INT, F(enrol_session_lifetime), 1, 3600 },
-	{ "enrol_max_request_size", K_SIZE, F(enrol_max_request_size), 1024,
-				  1024 * 1024 },
-	{ "max_sessions_per_principal", K_INT, F(max_sessions_per_principal),
-				  1, 4096 },
-	{ "audit_syslog",	K_BOOL,   F(audit_syslog), 0, 0 },
-	{ "log_level",		K_LEVEL,  F(log_level), 0, 0 },
+#define RESTART	CONFIG_RESTART
+#define SECRET	CONFIG_SECRET
+/* The one table of settings (config.h); RESTART: fixed at start. */
+const struct config_key config_keys[] = {
+	{ "socket",		CONFIG_STRING, F(socket), 0, 0, RESTART },
+	{ "socket_group",	CONFIG_GROUP, F(socket_group), 0, 0, RESTART },
+	{ "shell_users",	CONFIG_USERS, 0, 0, 0, 0 },
+	{ "database",		CONFIG_STRING, F(database), 0, 0,
+				RESTART | SECRET },
+	{ "admin_database",	CONFIG_STRING, F(admin_database), 0, 0,
+				RESTART | SECRET },
+	{ "pool_size",		CONFIG_INT, F(pool_size), 1, 64, RESTART },
+	{ "keyring",		CONFIG_STRING, F(keyring), 0, 0, RESTART },
+	{ "max_value_size",	CONFIG_SIZE, F(max_value_size), 1,
+				1024 * 1024, 0 },
+	{ "max_request_size",	CONFIG_SIZE, F(max_request_size), 1024,
+				16 * 1024 * 1024, 0 },
+	{ "max_versions",	CONFIG_INT, F(max_versions), 1, 1000, 0 },
+	{ "max_connections",	CONFIG_INT, F(max_connections), 1, 4096, 0 },
+	{ "idle_timeout",	CONFIG_INT, F(idle_timeout), 1, 3600, 0 },
+	{ "enrol_unknown_keys",	CONFIG_BOOL, F(enrol_unknown_keys), 0, 0, 0 },
+	{ "max_enrol_sessions",	CONFIG_INT, F(max_enrol_sessions), 1, 1024,
+				0 },
+	{ "enrol_session_lifetime", CONFIG_INT, F(enrol_session_lifetime),
+				1, 3600, 0 },
+	{ "enrol_max_request_size", CONFIG_SIZE, F(enrol_max_request_size),
+				1024, 1024 * 1024, 0 },
+	{ "max_sessions_per_principal", CONFIG_INT,
+				F(max_sessions_per_principal), 1, 4096, 0 },
+	{ "audit_syslog",	CONFIG_BOOL, F(audit_syslog), 0, 0, 0 },
+	{ "log_level",		CONFIG_LEVEL, F(log_level), 0, 0, 0 },
 };
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+#undef SECRET
+#undef RESTART
 #undef F
 
 void
@@ -185,56 +188,97 @@ parse_bool(const char *v, int *out)
 }
 
 static int
-set_value(struct config *c, const struct key *k, const char *v,
+set_value(struct config *c, const struct config_key *k, const char *v,
     char *why, size_t whylen)
 {
 	char *base = (char *)c;
 	long long n;
 
 	switch (k->kind) {
-	case K_STRING:
-	case K_GROUP:
+	case CONFIG_STRING:
+	case CONFIG_GROUP:
 		if (*v == '\0') {
 			snprintf(why, whylen, "%s needs a value", k->name);
 			return -1;
 		}
-		if (k->kind == K_GROUP && getgrnam(v) == NULL) {
+		if (k->kind == CONFIG_GROUP && getgrnam(v) == NULL) {
 			snprintf(why, whylen, "unknown group \"%.64s\"", v);
 			return -1;
 		}
 		free(*(char **)(base + k->off));
 		*(char **)(base + k->off) = xstrdup(v);
 		return 0;
-	case K_INT:
-	case K_SIZE:
+	case CONFIG_INT:
+	case CONFIG_SIZE:
 		if (parse_number(v, k->min, k->max, &n) != 0) {
 			snprintf(why, whylen,
 			    "%s must be an integer from %lld to %lld",
 			    k->name, k->min, k->max);
 			return -1;
 		}
-		if (k->kind == K_INT)
+		if (k->kind == CONFIG_INT)
 			*(int *)(base + k->off) = (int)n;
 		else
 			*(size_t *)(base + k->off) = (size_t)n;
 		return 0;
-	case K_BOOL:
+	case CONFIG_BOOL:
 		if (parse_bool(v, (int *)(base + k->off)) != 0) {
 			snprintf(why, whylen, "%s must be yes or no", k->name);
 			return -1;
 		}
 		return 0;
-	case K_LEVEL:
+	case CONFIG_LEVEL:
 		if (log_level_parse(v, (enum log_level *)(base + k->off)) != 0) {
 			snprintf(why, whylen,
 			    "log_level must be debug, info, warn or error");
 			return -1;
 		}
 		return 0;
-	case K_USERS:
+	case CONFIG_USERS:
 		return parse_users(c, v, why, whylen);
 	}
 	return -1;
+}
+
+void
+config_format(const struct config *c, const struct config_key *k, char *out,
+    size_t outlen)
+{
+	static const char *const levels[] = { "debug", "info", "warn",
+	    "error" };
+	const char *base = (const char *)c;
+	const char *str;
+	size_t n;
+	int i;
+
+	switch (k->kind) {
+	case CONFIG_STRING:
+	case CONFIG_GROUP:
+		str = *(char *const *)(base + k->off);
+		snprintf(out, outlen, "%s", str ? str : "");
+		return;
+	case CONFIG_INT:
+		snprintf(out, outlen, "%d", *(const int *)(base + k->off));
+		return;
+	case CONFIG_SIZE:
+		snprintf(out, outlen, "%zu", *(const size_t *)(base + k->off));
+		return;
+	case CONFIG_BOOL:
+		snprintf(out, outlen, "%s", *(const int *)(base + k->off) ?
+		    "yes" : "no");
+		return;
+	case CONFIG_LEVEL:
+		i = (int)*(const enum log_level *)(base + k->off);
+		snprintf(out, outlen, "%s", i >= 0 && i < 4 ? levels[i] : "?");
+		return;
+	case CONFIG_USERS:
+		out[0] = '\0';
+		for (n = 0, i = 0; i < c->n_shell_uids && n < outlen; i++)
+			n += (size_t)snprintf(out + n, outlen - n, "%s%u",
+			    i ? "," : "", (unsigned)c->shell_uids[i]);
+		return;
+	}
+	snprintf(out, outlen, "?");
 }
 
 static char *
@@ -254,8 +298,9 @@ int
 config_parse(struct config *c, const char *name, const char *text,
     char *err, size_t errlen)
 {
-	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
-	unsigned char seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	const size_t nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+	unsigned char seen[sizeof(config_keys) / sizeof(config_keys[0])] = {
+	    0 };
 	const char *p = text, *nl;
 	char buf[CONFIG_MAX_LINE], why[160];
 	int lineno = 0;
@@ -296,7 +341,7 @@ config_parse(struct config *c, const char *name, const char *text,
 		k = trim(line);
 		v = trim(eq + 1);
 		for (i = 0; i < nkeys; i++)
-			if (strcmp(keys[i].name, k) == 0)
+			if (strcmp(config_keys[i].name, k) == 0)
 				break;
 		if (i == nkeys) {
 			seterr(err, errlen, name, lineno, "unknown key \"%.64s\"",
@@ -307,7 +352,7 @@ config_parse(struct config *c, const char *name, const char *text,
 			seterr(err, errlen, name, lineno, "%s set twice", k);
 			return -1;
 		}
-		if (set_value(c, &keys[i], v, why, sizeof(why)) != 0) {
+		if (set_value(c, &config_keys[i], v, why, sizeof(why)) != 0) {
 			seterr(err, errlen, name, lineno, "%s", why);
 			return -1;
 		}

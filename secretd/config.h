@@ -39,6 +39,34 @@ struct config {
 	enum log_level log_level;
 };
 
+/*
+ * The settings, one row each in config.c's table: how the parser reads
+ * each, and whether a running daemon takes a new value on SIGHUP
+ * (reload.c).  secretd.conf(5), RELOADING, lists them the same way
+ * (tests/unit/test_config.c checks it against this table).
+ */
+enum config_kind {
+	CONFIG_STRING, CONFIG_INT, CONFIG_SIZE, CONFIG_BOOL, CONFIG_USERS,
+	CONFIG_LEVEL, CONFIG_GROUP
+};
+#define CONFIG_RESTART	0x1	/* fixed at start: a change needs a restart */
+#define CONFIG_SECRET	0x2	/* may hold a password: never logged */
+
+struct config_key {
+	const char		*name;
+	enum config_kind	 kind;
+	size_t			 off;	/* in struct config (not CONFIG_USERS) */
+	long long		 min, max; /* CONFIG_INT, CONFIG_SIZE */
+	unsigned		 flags;	/* CONFIG_RESTART, CONFIG_SECRET */
+};
+
+extern const struct config_key config_keys[];
+extern const size_t config_nkeys;
+
+/* c's value of k as secretd.conf spells it (shell_users: the uids). */
+void	config_format(const struct config *c, const struct config_key *k,
+	    char *out, size_t outlen);
+
 /* Fill c with the defaults (shell_users resolved from "secret" lazily). */
 void	config_defaults(struct config *c);
 

@@ -8,6 +8,8 @@
  * and keyring (the path; the keyring's keys are reloaded by server.c)
  * are fixed at start: a change is logged as needing a restart and the
  * running value is kept.  A file that does not parse changes nothing.
+ * Which is which is the CONFIG_RESTART flag of config.c's table, and
+ * nowhere else.
  */
 #ifndef SECRETD_RELOAD_H
 #define SECRETD_RELOAD_H

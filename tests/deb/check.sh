@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/deb/check.sh - make check-deb (DESIGN §10): install the packages
-# that make deb built into a fresh Debian 12 chroot that has PostgreSQL,
-# run `secretd setup`, start secretd and sshd there, walk the three
-# journeys with the installed `secret`, run `secretd doctor`, and purge
-# the packages (tests/deb/inside.sh does all that inside the chroot).
+# that make deb built into a fresh Debian 12 tree that has PostgreSQL,
+# and follow docs/operations.md there: every shell block the guide marks
+# to run (tests/deb/guide.py extracts them), in its order, with checks
+# between them (tests/deb/inside.sh): install, `secretd setup`, secretd
+# and sshd under their units, the three journeys with the installed
+# `secret`, the key rotation, metrics, `secretd doctor`, upgrade, purge.
 #
-# The chroot: debootstrap --variant=minbase bookworm from the machine's
+# The tree: debootstrap --variant=minbase bookworm from the machine's
 # Debian mirror (its apt sources), plus PostgreSQL, OpenSSH and the
 # packages' run-time libraries.  Made once and kept as a tarball under
 # build/deb-chroot/ (about a minute and a half the first time); every run
@@ -19,15 +21,14 @@
 # /etc/secretd, the system call filter...).  Where nspawn cannot boot it
 # (or with SECRETD_CHECK_DEB_CHROOT=1) the tree is a plain chroot in
 # namespaces of its own (unshare), and inside.sh starts the daemons
-# itself.  Either way it has a network of its own with loopback only (no
-# port clash with the machine's sshd or PostgreSQL, and no network at
-# all, so the check installs only what the tarball holds), and whatever
-# it started ends with it.
+# itself, with shell functions for systemctl and journalctl.  Either way
+# it has a network of its own with loopback only (no port clash with the
+# machine's sshd or PostgreSQL, and no network at all, so the check
+# installs only what the tarball holds), its hostname is web7 (the fleet
+# host of the guide), and whatever it started ends with it.
 #
 # Root only.  Environment: CHECK_DEB_KEEP=1 keeps the run's tree (its
-# path is printed); SECRETD_CHECK_DEB_MANUAL=1 deploys by hand as
-# docs/operations.md says (init, configuration, sshd snippet) where this
-# secretd has no `setup` command.
+# path is printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -147,6 +148,9 @@ unpack() {
 	tar -C "$CH" --numeric-owner -xzf "$TARBALL"
 	mkdir -p "$CH/check"
 	cp "${DEBS[@]}" tests/deb/inside.sh "$CH/check/"
+	# the guide's blocks to run, in order (make lint checks the markers)
+	python3 tests/deb/guide.py extract docs/operations.md "$CH/check/guide"
+	echo web7 >"$CH/etc/hostname"
 }
 
 # boot_and_run: boot the tree with systemd-nspawn (loopback only), run
@@ -155,7 +159,7 @@ unpack() {
 boot_and_run() {
 	local nspid leader state rc=0 i
 	systemd-nspawn -q -D "$CH" --private-network --register=no --keep-unit \
-		-M "secretd-check-$$" -b </dev/null >"$CACHE/boot.log" 2>&1 &
+		-M "secretd-check-$$" --hostname=web7 -b </dev/null >"$CACHE/boot.log" 2>&1 &
 	nspid=$!
 	leader=
 	for ((i = 0; i < 600; i++)); do
@@ -178,7 +182,7 @@ boot_and_run() {
 	esac
 	echo "== booted with systemd-nspawn (systemd is PID 1; loopback only)"
 	nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="${SECRETD_CHECK_DEB_MANUAL:-}" \
+		LC_ALL=C.UTF-8 TERM=dumb \
 		bash /check/inside.sh "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")" || rc=$?
 	nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1
 	for ((i = 0; i < 300; i++)); do kill -0 "$nspid" 2>/dev/null || break; sleep 0.1; done
@@ -190,18 +194,19 @@ boot_and_run() {
 # chroot_and_run: run inside.sh in the tree as a chroot, in network
 # (loopback only), mount and pid namespaces of its own.
 chroot_and_run() {
-	echo "== in a chroot (own network, mount and pid namespaces)"
-	unshare --net --mount --pid --fork --propagation private bash -c '
+	echo "== in a chroot (own network, mount, pid and uts namespaces)"
+	unshare --net --mount --pid --uts --fork --propagation private bash -c '
 		set -e
 		mount -t proc proc "$0/proc"
 		mount --rbind /dev "$0/dev"
 		mount -t tmpfs -o mode=0755 tmpfs "$0/run"
 		mount -t tmpfs -o mode=1777 tmpfs "$0/tmp"
 		ip link set lo up
+		hostname web7
 		exec chroot "$0" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LC_ALL=C.UTF-8 TERM=dumb SECRETD_CHECK_DEB_MANUAL="$1" \
-			bash /check/inside.sh "$2" "$3"
-	' "$CH" "${SECRETD_CHECK_DEB_MANUAL:-}" "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")"
+			LC_ALL=C.UTF-8 TERM=dumb \
+			bash /check/inside.sh "$1" "$2"
+	' "$CH" "$(basename "${DEBS[0]}")" "$(basename "${DEBS[1]}")"
 }
 
 rc=125

@@ -5,7 +5,8 @@
 # with requests (N gets: the counter rises by N, and so does the
 # histogram's count); sessions are counted, enrol-only ones apart;
 # server.stats needs the global audit permission and is audited, granted
-# or denied; --output writes the file whole, 0644.
+# or denied, over the socket and through the real sshd and secret-shell
+# (the NDJSON relay); --output writes the file whole, 0644.
 . "$(dirname "$0")/lib.sh"
 test_init
 
@@ -109,6 +110,27 @@ run stats --key "$bob.pub"
 expect_rc 1
 expect_err_contains "server.stats: permission_denied"
 expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE action = 'server.stats' AND principal = 'admin' AND result = 'ok'")" 4 "each granted call audited"
+
+describe "through sshd and secret-shell: an auditor reads server.stats, others are denied"
+# The environment's own sshd, relay and secretd (not the private one
+# above): ssh -T with the command "json" is the NDJSON relay.
+aud=$(new_key stats_auditor) || die "ssh-keygen"
+expect_exit 0 secret principal create stats-aud --key "$aud.pub"
+expect_exit 0 secret group create stats-auditors
+expect_exit 0 secret group add stats-auditors stats-aud
+expect_exit 0 secret acl set --global stats-auditors audit
+run_in '{"id":"p1","action":"server.stats"}'$'\n' plain_ssh "$aud" json
+expect_rc 0
+expect_eq "$(jq -r .ok "$OUT_FILE")" true "granted"
+expect_eq "$(jq -r .version "$OUT_FILE")" "$(cat "$SD_REPO/VERSION")" "the running version"
+expect_eq "$(jq -r '(.sessions.principal >= 1) and (.requests | type == "array") and (.pool.size > 0) and (.audit.seal_lag_s >= 0)' "$OUT_FILE")" true "the counters"
+expect_eq "$(sql "SELECT result || ' ' || coalesce(error_code, '-') || ' ' || client_addr FROM audit_log WHERE action = 'server.stats' AND principal = 'stats-aud' AND request_id = '\"p1\"'")" "ok - 127.0.0.1" "audited, from sshd's client address"
+run_in '{"id":"p2","action":"server.stats"}'$'\n' plain_ssh "$bob" json
+expect_rc 0
+expect_eq "$(jq -r '"\(.ok) \(.error.code)"' "$OUT_FILE")" "false permission_denied" "a principal without audit is denied"
+expect_eq "$(jq -r .error.message "$OUT_FILE")" "this needs a global grant the caller does not hold" "the exact message"
+expect_eq "$(jq -r 'has("requests")' "$OUT_FILE")" false "no counters in the answer"
+expect_eq "$(sql "SELECT result || ' ' || error_code || ' ' || client_addr FROM audit_log WHERE action = 'server.stats' AND principal = 'stats-bob' AND request_id = '\"p2\"'")" "denied permission_denied 127.0.0.1" "the denial is audited"
 
 describe "--output writes the file whole, mode 0644, and replaces it"
 expect_exit 0 stats --key "$W/admin.pub" --prometheus --output "$T/secretd.prom"

@@ -116,10 +116,17 @@ expect_eq "$row" ok "the enrolment is audited"
 expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE detail::text LIKE '%se1_%'")" 0 "no token in the audit trail"
 
 describe "enrolling again with a key that already is NAME spends nothing"
+FP7=$(fp_of "$HK7")
+enrol_rows() { sql "SELECT action, result, error_code, principal FROM audit_log WHERE action = 'enrol' AND fingerprint = '$FP7' ORDER BY id"; }
 expect_exit 0 run_in "$TOK1"$'\n' as "$HK7" enrol --name "$N7"
 expect_out "already enrolled as $N7"
+# every attempt is an audit row, the repeated one too: the code the
+# server answers an enrol from a known key with
+expect_eq "$(enrol_rows)" "enrol|ok||
+enrol|error|bad_request|$N7" "the repeated enrolment is audited (bad_request, as $N7)"
 expect_fail 1 bad_request run_in "$TOK3"$'\n' as "$HK7" enrol --name webz-$R
 expect_err_contains "already belongs to principal $N7"
+expect_eq "$(enrol_rows | sed -n 3p)" "enrol|error|bad_request|$N7" "so is an enrolment under another name"
 
 describe "token from --token-file and from \$SECRET_ENROL_TOKEN"
 HK8=$(new_key web8-host) || die "ssh-keygen"

@@ -1,11 +1,15 @@
 /*
  * test_config.c - secretd.conf parsing: defaults, every key, and the
- * exact "file:line: reason" of each kind of mistake.
+ * exact "file:line: reason" of each kind of mistake; and that
+ * secretd.conf(5), RELOADING, puts each setting where the table's
+ * CONFIG_RESTART flag does.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -193,6 +197,65 @@ test_missing_file(void **state)
 	config_free(&c);
 }
 
+/*
+ * secretd.conf(5) says, in RELOADING, which settings SIGHUP applies
+ * (before "These are fixed at start") and which need a restart (after
+ * it), each as a .B or .BR word.  Each setting of the table must stand
+ * once, on the side its CONFIG_RESTART flag says.  Run from the top of
+ * the source tree (make unit).
+ */
+#define MAN_PAGE	"docs/secretd.conf.5"
+#define FIXED_MARK	"These are fixed at start"
+
+static void
+test_reload_doc(void **state)
+{
+	static char text[64 * 1024];
+	unsigned char where[64] = { 0 };	/* 1 reload, 2 restart, 3 both */
+	char line[512], word[128];
+	FILE *f;
+	size_t i;
+	int in = 0, side = 1;
+
+	(void)state;
+	assert_true(config_nkeys <= sizeof(where));
+	f = fopen(MAN_PAGE, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s (run from the top of the tree)",
+		    MAN_PAGE);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, ".SH", 3) == 0) {
+			in = strncmp(line, ".SH RELOADING", 13) == 0;
+			continue;
+		}
+		if (!in)
+			continue;
+		strncat(text, line, sizeof(text) - strlen(text) - 1);
+		if (strstr(line, FIXED_MARK) != NULL)
+			side = 2;
+		if (sscanf(line, ".B %127[a-z_]", word) != 1 &&
+		    sscanf(line, ".BR %127[a-z_]", word) != 1)
+			continue;
+		for (i = 0; i < config_nkeys; i++)
+			if (strcmp(config_keys[i].name, word) == 0)
+				where[i] |= (unsigned char)side;
+	}
+	fclose(f);
+	assert_non_null(strstr(text, FIXED_MARK));
+	for (i = 0; i < config_nkeys; i++) {
+		int want = (config_keys[i].flags & CONFIG_RESTART) ? 2 : 1;
+
+		if (where[i] != want)
+			fail_msg("%s, RELOADING: %s is %s, but config.c's table "
+			    "says it %s", MAN_PAGE, config_keys[i].name,
+			    where[i] == 0 ? "not listed" : where[i] == 3 ?
+			    "listed on both sides" : where[i] == 1 ?
+			    "listed as reloaded" : "listed as fixed at start",
+			    want == 2 ? "needs a restart" :
+			    "is reloaded by SIGHUP");
+	}
+}
+
 int
 main(void)
 {
@@ -202,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_per_principal_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_reload_doc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
