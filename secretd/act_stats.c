@@ -19,11 +19,12 @@ act_server_stats(struct request *r)
 	const char *k;
 	json_t *v;
 	int known, enrol, size, in_use, waiting, queued, unsealed;
+	long long alone, batches, batched;
 	double lag;
 
 	sesslimit_counts(&known, &enrol);
 	db_pool_usage(r->ctx->pool, &size, &in_use, &waiting);
-	queued = exec_queued();
+	exec_stats(&queued, &alone, &batches, &batched);
 	audit_seal_stats(&unsealed, &lag);
 	json_object_set_new(s, "sessions", json_pack("{s:i, s:i}",
 	    "principal", known, "enrol_only", enrol));
@@ -32,6 +33,9 @@ act_server_stats(struct request *r)
 	json_object_set_new(s, "audit", json_pack("{s:i, s:i, s:f}",
 	    "queued_rows", queued, "unsealed_rows", unsealed,
 	    "seal_lag_s", lag));
+	json_object_set_new(s, "executor", json_pack("{s:I, s:I, s:I}",
+	    "alone", (json_int_t)alone, "batches", (json_int_t)batches,
+	    "batched", (json_int_t)batched));
 	json_object_foreach(s, k, v)
 		json_object_set(r->resp, k, v);
 	json_decref(s);

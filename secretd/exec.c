@@ -71,6 +71,9 @@ static struct {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 work;		/* items queued, or stop */
 	struct exec_queue	 queue;		/* under mu */
+	long long		 alone;		/* requests run alone */
+	long long		 batches;	/* batches the workers ran */
+	long long		 batched;	/* requests in them */
 	struct db_pool		*pool;
 	const struct server_ctx	*ctx;
 	pthread_t		 thread[EXEC_WORKERS];
@@ -500,6 +503,8 @@ worker_main(void *arg)
 
 		pthread_mutex_lock(&q.mu);
 		eq_batch_end(&q.queue, kind);
+		q.batches++;
+		q.batched += n;
 		pthread_mutex_unlock(&q.mu);
 		for (i = 0; i < n; i++)		/* not under q.mu */
 			sem_post(&((struct item *)batch[i])->done);
@@ -521,6 +526,8 @@ lone_begin(enum eq_kind kind)
 		q.queue.lone[kind]++;
 		ok = 1;
 	}
+	if (ok)
+		q.alone++;
 	pthread_mutex_unlock(&q.mu);
 	return ok;
 }
@@ -795,13 +802,14 @@ exec_stop(void)
 	audit_seal_stop();
 }
 
-int
-exec_queued(void)
+void
+exec_stats(int *queued, long long *alone, long long *batches,
+    long long *batched)
 {
-	int n;
-
 	pthread_mutex_lock(&q.mu);
-	n = eq_queued(&q.queue);
+	*queued = eq_queued(&q.queue);
+	*alone = q.alone;
+	*batches = q.batches;
+	*batched = q.batched;
 	pthread_mutex_unlock(&q.mu);
-	return n;
 }

@@ -48,7 +48,10 @@ void	txn_put_version(struct txn *t, long long node, int version,
 	    uint32_t key_id, const unsigned char *nonce, size_t nonce_len,
 	    const unsigned char *ct, size_t ct_len, const char *by);
 
-/* For server.stats: the requests queued for the workers. */
-int	exec_queued(void);
+/* For server.stats: the requests queued for the workers now; since the
+ * start, the requests (and rows) run alone, the batches the workers ran
+ * and the requests in them. */
+void	exec_stats(int *queued, long long *alone, long long *batches,
+	    long long *batched);
 
 #endif
