@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "proto.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/cmd_secret.h"
@@ -343,7 +344,7 @@ int
 cli_history(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *path, *req, *resp, *v;
-	struct cli_table *t;
+	struct table *t;
 	char *row[4];
 	size_t i;
 	int st;
@@ -356,20 +357,21 @@ cli_history(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(4);
+	t = table_new(4, NULL, 0);
 	row[0] = xstrdup("VERSION");
 	row[1] = xstrdup("STATE");
 	row[2] = xstrdup("CREATED");
 	row[3] = xstrdup("BY");
-	cli_table_add(t, row);
+	table_add(t, row);
 	json_array_foreach(json_object_get(resp, "versions"), i, v) {
 		row[0] = cli_printable_field(v, "version");
 		row[1] = cli_printable_field(v, "state");
 		row[2] = cli_printable_field(v, "created_at");
 		row[3] = cli_printable_field(v, "created_by");
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
+	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }

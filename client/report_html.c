@@ -20,7 +20,7 @@
 
 #include "xmalloc.h"
 
-#include "client/report.h"
+#include "client/report_data.h"
 #include "client/report_html.h"
 #include "client/svg.h"
 
@@ -157,61 +157,8 @@ static const char css[] =
 
 static const char *const month[12] = { "Jan", "Feb", "Mar", "Apr", "May",
     "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const wday[7] = { "Thu", "Fri", "Sat", "Sun", "Mon",
-    "Tue", "Wed" };		/* day 0 = 1970-01-01, a Thursday */
-
-/* ------------------------------------------------------------- calendar */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long
-days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(long z, long *y, long *m, long *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp + (mp < 10 ? 3 : -9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-/* "YYYY-MM-DD..." into a day number.  Returns 0 or -1. */
-static int
-parse_day(const char *s, long *out)
-{
-	long y, m, d;
-	int i;
-
-	if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	y = strtol(s, NULL, 10);
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > 31)
-		return -1;
-	*out = days_from_civil(y, m, d);
-	return 0;
-}
+static const char *const wday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+    "Fri", "Sat" };
 
 /* ---------------------------------------------------------------- pieces */
 
@@ -314,47 +261,6 @@ table_close(FILE *f, size_t n)
 		fputs("</details>\n", f);
 }
 
-/* -------------------------------------------------------------- sorting */
-
-struct ranked {
-	const json_t	*e;
-	const char	*key;		/* breaks ties; may be NULL */
-	long long	 total;
-};
-
-static int
-cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	if (x->key == NULL || y->key == NULL)
-		return (x->key == NULL) - (y->key == NULL);
-	return strcmp(x->key, y->key);
-}
-
-/* The entries of arr, ranked by the sum of the counts named in keys. */
-static struct ranked *
-rank(const json_t *arr, const char *name_key, const char *const *keys,
-    size_t *n)
-{
-	struct ranked *r;
-	const json_t *e;
-	size_t i, k;
-
-	*n = json_array_size(arr);
-	r = xcalloc(*n + 1, sizeof(*r));
-	json_array_foreach(arr, i, e) {
-		r[i].e = e;
-		r[i].key = report_str(e, name_key);
-		for (k = 0; keys[k] != NULL; k++)
-			r[i].total += report_num(e, keys[k]);
-	}
-	qsort(r, *n, sizeof(*r), cmp_ranked);
-	return r;
-}
-
 /* ---------------------------------------------------------------- header */
 
 static void
@@ -431,12 +337,16 @@ static const struct svg_series day_series[] = {
 static void
 day_label(long day, char *label, size_t llen, char *title, size_t tlen)
 {
-	long y, m, d;
+	struct tm tm;
 
-	civil_from_days(day, &y, &m, &d);
-	snprintf(label, llen, "%d %s", (int)(d % 100), month[(m - 1) % 12]);
-	snprintf(title, tlen, "%s %04d-%02d-%02d", wday[((day % 7) + 7) % 7],
-	    (int)(y % 100000), (int)(m % 100), (int)(d % 100));
+	if (report_day_date(day, &tm) != 0) {
+		snprintf(label, llen, "?");
+		snprintf(title, tlen, "?");
+		return;
+	}
+	snprintf(label, llen, "%d %s", tm.tm_mday, month[tm.tm_mon % 12]);
+	snprintf(title, tlen, "%s %04d-%02d-%02d", wday[tm.tm_wday % 7],
+	    (tm.tm_year + 1900) % 100000, tm.tm_mon + 1, tm.tm_mday);
 }
 
 static void
@@ -450,11 +360,11 @@ section_days(FILE *f, const json_t *rep)
 	int fill = 1;
 
 	/* The period's days, also those without a request. */
-	if (parse_day(report_str(rep, "since"), &first) != 0 ||
-	    parse_day(report_str(rep, "until"), &last) != 0)
+	if (report_day_parse(report_str(rep, "since"), &first) != 0 ||
+	    report_day_parse(report_str(rep, "until"), &last) != 0)
 		fill = 0;
 	json_array_foreach(arr, i, e) {
-		if (parse_day(report_str(e, "day"), &d) != 0) {
+		if (report_day_parse(report_str(e, "day"), &d) != 0) {
 			fill = 0;
 			break;
 		}
@@ -482,11 +392,11 @@ section_days(FILE *f, const json_t *rep)
 		size_t k;
 
 		if (fill) {
-			(void)parse_day(report_str(e, "day"), &ds);
+			(void)report_day_parse(report_str(e, "day"), &ds);
 			k = (size_t)(ds - first);
 		} else {
 			k = n++;
-			if (parse_day(report_str(e, "day"), &ds) == 0)
+			if (report_day_parse(report_str(e, "day"), &ds) == 0)
 				day_label(ds, lab[k], sizeof(lab[k]), tit[k],
 				    sizeof(tit[k]));
 			else
@@ -531,7 +441,7 @@ bar_chart(FILE *f, const char *aria, const json_t *arr, const char *name_key,
 	    "errors", NULL };
 	static const char *const vkeys[SVG_MAX_SERIES] = { "reads", "writes",
 	    "denied", "errors" };
-	struct ranked *r;
+	struct report_ranked *r;
 	struct svg_bar *bars;
 	long long rest = 0;
 	char **names;
@@ -543,7 +453,7 @@ bar_chart(FILE *f, const char *aria, const json_t *arr, const char *name_key,
 		    f);
 		return;
 	}
-	r = rank(arr, name_key, keys, &n);
+	r = report_rank(arr, name_key, keys, &n);
 	shown = n > MAX_CHART_ROWS ? MAX_CHART_ROWS : n;
 	bars = xcalloc(shown + 1, sizeof(*bars));
 	names = xcalloc(shown + 1, sizeof(*names));
@@ -607,7 +517,7 @@ section_denied(FILE *f, const json_t *rep)
 	    "<th>Path</th><th class=\"n\">Attempts</th><th>Last</th>";
 	const json_t *arr = json_object_get(rep, "denied");
 	struct svg_bar *src;
-	struct ranked *r;
+	struct report_ranked *r;
 	size_t n, i, j, nsrc = 0;
 	const char *a;
 
@@ -650,7 +560,7 @@ section_denied(FILE *f, const json_t *rep)
 		    nsrc);
 	free(src);
 
-	r = rank(arr, "principal", keys, &n);
+	r = report_rank(arr, "principal", keys, &n);
 	fputs("<h3>Attempts</h3>\n", f);
 	table_open(f, head);
 	for (i = 0; i < n; i++) {
@@ -676,27 +586,6 @@ section_denied(FILE *f, const json_t *rep)
 
 /* ----------------------------------------------------------------- stale */
 
-/* "90d", "12h", "3600s", "15m" as days (0 when not understood). */
-static double
-duration_days(const char *s)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	v = strtod(s, &end);
-	if (strcmp(end, "d") == 0)
-		return v;
-	if (strcmp(end, "h") == 0)
-		return v / 24;
-	if (strcmp(end, "m") == 0)
-		return v / 1440;
-	if (strcmp(end, "s") == 0)
-		return v / 86400;
-	return 0;
-}
-
 static void
 section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 {
@@ -705,8 +594,8 @@ section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 	    "<th>Last changed</th><th class=\"n\">Age</th>"
 	    "<th style=\"width:30%\"></th>";
 	const json_t *arr = json_object_get(rep, "stale");
-	double limit = duration_days(m->stale), w;
-	struct ranked *r;
+	double limit = report_duration_days(m->stale), w;
+	struct report_ranked *r;
 	long long max;
 	size_t n, i;
 
@@ -721,7 +610,7 @@ section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 		    "recently.</div>\n</section>\n", f);
 		return;
 	}
-	r = rank(arr, "updated_at", keys, &n);
+	r = report_rank(arr, "updated_at", keys, &n);
 	max = n > 0 && r[0].total > 0 ? r[0].total : 1;
 	table_open(f, head);
 	for (i = 0; i < n; i++) {
