@@ -86,12 +86,21 @@ $(BUILD)/gen/sshd_snippet.c: contrib/sshd_config.d-secretd.conf
 $(BUILD)/gen/sshd_snippet.o: $(BUILD)/gen/sshd_snippet.c
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+# The HTML report's stylesheet and page skeleton, compiled into secret.
+REPORT_ASSETS := client/report.css client/report.html
+$(BUILD)/gen/report_assets.c: client/embed.sh $(REPORT_ASSETS)
+	@mkdir -p $(dir $@)
+	client/embed.sh $@ client/report_assets.h report_css client/report.css \
+	    report_page client/report.html
+$(BUILD)/gen/report_assets.o: $(BUILD)/gen/report_assets.c
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
 $(SECRETD_A): $(call obj,$(SECRETD_SRCS)) $(BUILD)/gen/migrations.o \
 	    $(BUILD)/gen/sshd_snippet.o
 	@rm -f $@; ar rcs $@ $^
 $(SHELL_A): $(call obj,$(SHELL_SRCS))
 	@rm -f $@; ar rcs $@ $^
-$(CLIENT_A): $(call obj,$(CLIENT_SRCS))
+$(CLIENT_A): $(call obj,$(CLIENT_SRCS)) $(BUILD)/gen/report_assets.o
 	@rm -f $@; ar rcs $@ $^
 
 $(BIN)/secretd: $(call obj,secretd/main.c) $(SECRETD_A) $(LIB_A)

@@ -13,6 +13,10 @@
  * default-src 'none'), or write a server string without html_esc().
  * Tooltips are SVG <title> and HTML title attributes, so the page needs
  * no script at all.
+ *
+ * The stylesheet and the page around the sections are files,
+ * client/report.css and client/report.html, compiled in at build time
+ * (report_assets.h); this file fills the page's {{slots}}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 
 #include "xmalloc.h"
 
+#include "client/report_assets.h"
 #include "client/report_data.h"
 #include "client/report_html.h"
 #include "client/svg.h"
@@ -30,130 +35,6 @@
 #define MAX_MATRIX_ROWS	200	/* principals shown as matrix rows */
 #define MAX_SOURCE_ROWS	12	/* bars of denied attempts per address */
 #define TABLE_ROWS	25	/* table rows shown; the rest folded */
-
-static const char css[] =
-":root{--bg:#f3f5f8;--card:#fff;--ink:#111827;--muted:#6b7280;"
-"--line:#e5e7eb;--soft:#f1f5f9;--read:#2563eb;--write:#7c3aed;"
-"--ok:#2563eb;--denied:#e11d48;--error:#f59e0b;--discover:#64748b;"
-"--manage:#0f766e}\n"
-"*{box-sizing:border-box}\n"
-"html{-webkit-text-size-adjust:100%}\n"
-"body{margin:0;background:var(--bg);color:var(--ink);"
-"font:14px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
-"\"Helvetica Neue\",\"DejaVu Sans\",Arial,sans-serif}\n"
-"header{background:linear-gradient(135deg,#0f172a,#1e293b 60%,#312e81);"
-"color:#f8fafc;padding:32px 0 72px}\n"
-".wrap{max-width:1160px;margin:0 auto;padding:0 32px}\n"
-"header .kicker{text-transform:uppercase;letter-spacing:.12em;"
-"font-size:11px;color:#a5b4fc;font-weight:600}\n"
-"header h1{margin:4px 0 6px;font-size:28px;font-weight:650;"
-"letter-spacing:-.01em}\n"
-"header .meta{color:#cbd5e1;font-size:13px}\n"
-"header .meta b{color:#f8fafc;font-weight:600}\n"
-"main{margin-top:-48px;padding-bottom:40px}\n"
-".kpis{display:grid;grid-template-columns:repeat(auto-fit,"
-"minmax(140px,1fr));gap:12px;margin-bottom:20px}\n"
-".kpi{background:var(--card);border-radius:12px;padding:14px 16px;"
-"box-shadow:0 1px 2px rgba(15,23,42,.06),0 4px 12px rgba(15,23,42,.05)}\n"
-".kpi .v{font-size:26px;font-weight:650;line-height:1.2;"
-"font-variant-numeric:tabular-nums}\n"
-".kpi .l{color:var(--muted);font-size:11px;text-transform:uppercase;"
-"letter-spacing:.06em;font-weight:600}\n"
-".kpi .v.long{font-size:20px;line-height:1.56}\n"
-".kpi .s{color:var(--muted);font-size:12px}\n"
-".kpi.alert .v{color:var(--denied)}.kpi.warn .v{color:#b45309}\n"
-".kpi.alert{box-shadow:inset 3px 0 0 var(--denied),0 1px 2px "
-"rgba(15,23,42,.06)}\n"
-".kpi.warn{box-shadow:inset 3px 0 0 var(--error),0 1px 2px "
-"rgba(15,23,42,.06)}\n"
-"section{background:var(--card);border-radius:12px;padding:20px 24px;"
-"margin:0 0 20px;box-shadow:0 1px 2px rgba(15,23,42,.06),"
-"0 4px 12px rgba(15,23,42,.04)}\n"
-"h2{font-size:16px;margin:0;font-weight:650}\n"
-"h3{font-size:13px;margin:18px 0 6px;color:var(--muted);"
-"text-transform:uppercase;letter-spacing:.05em}\n"
-"p.note{color:var(--muted);margin:2px 0 14px;font-size:13px}\n"
-".legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;"
-"color:var(--muted);margin:0 0 6px}\n"
-".legend i{display:inline-block;width:10px;height:10px;border-radius:3px;"
-"margin-right:6px;vertical-align:-1px}\n"
-"svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
-"svg text{font-family:inherit;font-size:12px;fill:var(--muted)}\n"
-"svg .yl{text-anchor:end;font-variant-numeric:tabular-nums}\n"
-"svg .xl{text-anchor:middle}\n"
-"svg .label{text-anchor:end;fill:var(--ink)}\n"
-"svg .num{fill:var(--ink);font-variant-numeric:tabular-nums}\n"
-"svg .tot{font-weight:650}\n"
-"svg .brk{fill:var(--muted);font-size:11px}\n"
-"svg .empty{font-style:italic}\n"
-"svg .grid{stroke:#eef1f5;stroke-width:1}\n"
-"svg .axis{stroke:#cbd5e1;stroke-width:1}\n"
-"svg .hit{fill:transparent}\n"
-"svg .track{fill:var(--soft)}\n"
-"svg g.col:hover .hit,svg g.row:hover .hit{fill:rgba(15,23,42,.045)}\n"
-".s-ok{fill:var(--ok);background:var(--ok)}\n"
-".s-read{fill:var(--read);background:var(--read)}\n"
-".s-write{fill:var(--write);background:var(--write)}\n"
-".s-denied{fill:var(--denied);background:var(--denied)}\n"
-".s-error{fill:var(--error);background:var(--error)}\n"
-".tbl{overflow-x:auto}\n"
-"table{border-collapse:collapse;width:100%;font-size:13px}\n"
-"th{text-align:left;font-weight:600;color:var(--muted);font-size:11px;"
-"text-transform:uppercase;letter-spacing:.05em;padding:8px 10px;"
-"border-bottom:1px solid var(--line);white-space:nowrap;"
-"background:var(--card)}\n"
-"td{padding:7px 10px;border-bottom:1px solid #f1f3f6;vertical-align:middle}\n"
-"tr:last-child td{border-bottom:none}\n"
-"tbody tr:hover td{background:#fafbfc}\n"
-"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
-"white-space:nowrap}\n"
-".mono{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
-"Menlo,Consolas,monospace;font-size:12px}\n"
-".path{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
-"Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}\n"
-".muted{color:var(--muted)}\n"
-".pill{display:inline-block;padding:1px 8px;border-radius:999px;"
-"font-size:12px;font-weight:600;background:#ffe4e6;color:#9f1239;"
-"font-variant-numeric:tabular-nums}\n"
-".unknown{display:inline-block;padding:0 6px;border-radius:4px;"
-"background:#fef3c7;color:#92400e;font-size:11px;font-weight:600;"
-"margin-right:6px}\n"
-".bar{height:8px;border-radius:4px;background:var(--soft);"
-"min-width:80px;position:relative}\n"
-".bar span{position:absolute;left:0;top:0;bottom:0;border-radius:4px;"
-"background:var(--error)}\n"
-".bar.old span{background:var(--denied)}\n"
-".b{display:inline-block;width:20px;height:20px;line-height:20px;"
-"border-radius:5px;font-size:11px;font-weight:700;color:#fff;"
-"text-align:center;margin:1px}\n"
-".b.p-discover{background:var(--discover)}.b.p-read{background:var(--read)}"
-"\n.b.p-write{background:var(--write)}.b.p-manage{background:var(--manage)}\n"
-".b.inh{background:transparent!important;border:1.5px solid;"
-"line-height:17px}\n"
-".b.inh.p-discover{color:var(--discover)}.b.inh.p-read{color:var(--read)}"
-"\n.b.inh.p-write{color:var(--write)}.b.inh.p-manage{color:var(--manage)}\n"
-".badges{display:flex;flex-wrap:wrap;gap:6px 14px;font-size:12px;"
-"color:var(--muted);margin:0 0 10px;align-items:center}\n"
-"table.matrix{width:auto}\n"
-"table.matrix th.col{font-family:ui-monospace,\"DejaVu Sans Mono\","
-"monospace;text-transform:none;letter-spacing:0;font-size:11.5px;"
-"color:var(--ink);text-align:center;font-weight:600}\n"
-"table.matrix td{text-align:center;white-space:nowrap;"
-"border-left:1px solid #f1f3f6}\n"
-"table.matrix th.who,table.matrix td.who{position:sticky;left:0;"
-"background:var(--card);text-align:left;border-left:none;z-index:1;"
-"font-weight:600;color:var(--ink)}\n"
-"table.matrix td.none{color:#d1d5db}\n"
-"details{margin-top:14px}\n"
-"summary{cursor:pointer;color:var(--muted);font-size:13px}\n"
-".empty{color:var(--muted);font-style:italic;padding:6px 0}\n"
-"footer{color:var(--muted);font-size:12px;padding:0 0 40px}\n"
-"footer code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace}\n"
-"@media print{body{background:#fff}header{padding:16px 0;"
-"background:#0f172a;-webkit-print-color-adjust:exact;"
-"print-color-adjust:exact}main{margin-top:12px}section,.kpi{"
-"box-shadow:none;border:1px solid var(--line);break-inside:avoid}"
-"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
 
 static const char *const month[12] = { "Jan", "Feb", "Mar", "Apr", "May",
     "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -262,44 +143,6 @@ table_close(FILE *f, size_t n)
 }
 
 /* ---------------------------------------------------------------- header */
-
-static void
-page_head(FILE *f, const json_t *rep, const struct report_meta *m)
-{
-	char a[64], b[64];
-
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
-	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-	    "base-uri 'none'; form-action 'none'\">\n"
-	    "<meta name=\"referrer\" content=\"no-referrer\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">\n"
-	    "<meta name=\"generator\" content=\"secret audit report\">\n"
-	    "<title>Audit report: ", f);
-	html_esc(f, m->server);
-	fputs(", ", f);
-	html_esc(f, report_time(report_str(rep, "since"), a, sizeof(a)));
-	fputs(" to ", f);
-	html_esc(f, report_time(report_str(rep, "until"), b, sizeof(b)));
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
-
-	fputs("<header><div class=\"wrap\">\n"
-	    "<div class=\"kicker\">secretd &middot; audit report</div>\n"
-	    "<h1>Who did what, when, and from where</h1>\n"
-	    "<div class=\"meta\">Server <b>", f);
-	html_esc(f, m->server);
-	fputs("</b> &middot; from <b>", f);
-	esc_time(f, report_str(rep, "since"));
-	fputs("</b> to <b>", f);
-	esc_time(f, report_str(rep, "until"));
-	fputs("</b> (last ", f);
-	html_esc(f, m->since);
-	fputs(") &middot; generated ", f);
-	esc_time(f, m->generated);
-	fputs("</div>\n</div></header>\n<main class=\"wrap\">\n", f);
-}
 
 static void
 headline(FILE *f, const json_t *rep, const struct report_meta *m)
@@ -902,20 +745,45 @@ section_matrix(FILE *f, const json_t *rep)
 	free(cols);
 }
 
+/* The skeleton's slots, by name; every value escaped. */
+static void
+slot(FILE *f, const char *name, size_t len, const json_t *rep,
+    const struct report_meta *m)
+{
+	if (len == 6 && strncmp(name, "server", len) == 0)
+		html_esc(f, m->server);
+	else if (len == 5 && strncmp(name, "since", len) == 0)
+		esc_time(f, report_str(rep, "since"));
+	else if (len == 5 && strncmp(name, "until", len) == 0)
+		esc_time(f, report_str(rep, "until"));
+	else if (len == 6 && strncmp(name, "period", len) == 0)
+		html_esc(f, m->since);
+	else if (len == 9 && strncmp(name, "generated", len) == 0)
+		esc_time(f, m->generated);
+	else if (len == 3 && strncmp(name, "css", len) == 0)
+		fputs(report_css, f);
+	else if (len == 8 && strncmp(name, "sections", len) == 0) {
+		headline(f, rep, m);
+		section_days(f, rep);
+		section_access_counts(f, rep);
+		section_denied(f, rep);
+		section_stale(f, rep, m);
+		section_matrix(f, rep);
+	} else	/* a slot report.html added without its code: visible */
+		fprintf(f, "{{%.*s}}", (int)len, name);
+}
+
 int
 report_html(FILE *f, const json_t *rep, const struct report_meta *m)
 {
-	page_head(f, rep, m);
-	headline(f, rep, m);
-	section_days(f, rep);
-	section_access_counts(f, rep);
-	section_denied(f, rep);
-	section_stale(f, rep, m);
-	section_matrix(f, rep);
-	fputs("</main>\n<footer class=\"wrap\">Generated by <code>secret audit "
-	    "report</code> from the server's audit trail.  This page is "
-	    "self-contained: it loads nothing and runs no script.  Whether "
-	    "the trail itself is intact is answered by <code>secret audit "
-	    "verify</code>.</footer>\n</body>\n</html>\n", f);
+	const char *p = report_page, *open, *close;
+
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		fwrite(p, 1, (size_t)(open - p), f);
+		slot(f, open + 2, (size_t)(close - open - 2), rep, m);
+		p = close + 2;
+	}
+	fputs(p, f);
 	return ferror(f) ? -1 : 0;
 }
