@@ -84,7 +84,6 @@ cli_whoami(struct cli_ctx *ctx, const struct cli_args *a)
 	row2(t, "enrol_only", xstrdup(json_is_true(json_object_get(resp,
 	    "enrol_only")) ? "yes" : "no"));
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -132,7 +131,6 @@ cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a)
 		table_add(t, row);
 	}
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -165,7 +163,6 @@ cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a)
 		table_add(t, row);
 	}
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -308,7 +305,6 @@ list_counts(struct cli_ctx *ctx, const char *action, const char *field,
 		table_add(t, row);
 	}
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -424,7 +420,6 @@ cli_principal_show(struct cli_ctx *ctx, const struct cli_args *a)
 		free(fp);
 	}
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }

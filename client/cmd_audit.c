@@ -290,7 +290,6 @@ cli_audit_query(struct cli_ctx *ctx, const struct cli_args *a)
 	/* After a failure, the rows read before it are still shown. */
 	if (q.t != NULL)
 		table_print(q.t, stdout);
-	table_free(q.t);
 	if (st == 0 && more)
 		cli_warn(ctx->cfg, "more rows match; showing the newest %lld "
 		    "(--limit N or --all for more)", limit);
@@ -522,7 +521,6 @@ cli_audit_hash(struct cli_ctx *ctx, const struct cli_args *a)
 		    "is not an object");
 	if (q.t != NULL)
 		table_print(q.t, stdout);
-	table_free(q.t);
 	if (st == 0 && json_array_size(rows) == 0)
 		cli_info(ctx->cfg, "(no row at or below %s records this value)",
 		    a->pos[0]);

@@ -159,7 +159,6 @@ cli_enrol_token_list(struct cli_ctx *ctx, const struct cli_args *a)
 		table_add(t, row);
 	}
 	table_print(t, stdout);
-	table_free(t);
 	json_decref(resp);
 	return cli_flush_stdout();
 }

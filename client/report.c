@@ -60,10 +60,11 @@ ttab_new(const char *align, const char *const *head)
 static void
 ttab_print(struct table *t, FILE *f)
 {
-	if (table_rows(t) == 1)
-		fputs("  (none)\n", f);
-	else
+	if (table_rows(t) > 1) {
 		table_print(t, f);
+		return;
+	}
+	fputs("  (none)\n", f);
 	table_free(t);
 }
 

@@ -60,10 +60,10 @@ table_rows(const struct table *t)
 }
 
 void
-table_print(const struct table *t, FILE *f)
+table_print(struct table *t, FILE *f)
 {
 	size_t *w = xcalloc((size_t)t->ncols + 1, sizeof(*w)), r, k;
-	char *const *row;
+	char **row;
 	int c, last;
 
 	for (r = 0; r < t->nrows; r++)
@@ -90,6 +90,7 @@ table_print(const struct table *t, FILE *f)
 		fputc('\n', f);
 	}
 	free(w);
+	table_free(t);
 }
 
 void

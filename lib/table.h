@@ -26,8 +26,9 @@ void	table_add(struct table *t, char **cells);
 /* Add a row of copies of ncols strings (a header). */
 void	table_add_copy(struct table *t, const char *const *cells);
 size_t	table_rows(const struct table *t);
-/* Print to f. */
-void	table_print(const struct table *t, FILE *f);
+/* Print to f, then free t. */
+void	table_print(struct table *t, FILE *f);
+/* Free t unprinted (NULL: nothing). */
 void	table_free(struct table *t);
 
 #endif

@@ -16,7 +16,7 @@
 #include "table.h"
 #include "xmalloc.h"
 
-/* Print t to a string, free t. */
+/* Print t to a string (which frees t). */
 static char *
 render(struct table *t)
 {
@@ -27,7 +27,6 @@ render(struct table *t)
 	assert_non_null(f);
 	table_print(t, f);
 	assert_int_equal(fclose(f), 0);
-	table_free(t);
 	return buf;
 }
 
