@@ -38,7 +38,7 @@ WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 CFLAGS	?= $(OPT) -g
 ALLCFLAGS := -std=c11 -D_GNU_SOURCE -DSECRETD_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
 	   -fstack-protector-strong -fPIE -pthread \
-	   -I. -Ilib -I/usr/include/postgresql -MMD -MP
+	   -I. -Ilib -I$(BUILD)/gen -I/usr/include/postgresql -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRCS	:= $(wildcard lib/*.c)
@@ -60,7 +60,7 @@ PROGS	:= $(BIN)/secretd $(BIN)/secret-shell $(BIN)/secret
 
 .PHONY: all deps check unit integration sancheck dev-up dev-down demo bench \
 	install clean fuzz test lint deb check-deb check-ha
-all: $(PROGS)
+all: $(PROGS) docs/secret.1
 
 $(BUILD)/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
@@ -86,12 +86,33 @@ $(BUILD)/gen/sshd_snippet.c: contrib/sshd_config.d-secretd.conf
 $(BUILD)/gen/sshd_snippet.o: $(BUILD)/gen/sshd_snippet.c
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+# The help of `secret` and the synopsis lines of secret(1) have one
+# source, client/help.txt (docs/contract-notes.md): the command table
+# compiles it in, and the man page is made from docs/secret.1.in with it
+# (committed, so that the page reads without a build; make lint checks
+# that the committed page is the one this makes).
+$(BUILD)/gen/gen_help.h: client/help.sh client/help.txt
+	@mkdir -p $(dir $@)
+	client/help.sh header client/help.txt >$@.tmp && mv $@.tmp $@
+$(BUILD)/client/commands.o: $(BUILD)/gen/gen_help.h
+docs/secret.1: client/help.sh client/help.txt docs/secret.1.in
+	client/help.sh man client/help.txt docs/secret.1.in >$@.tmp && mv $@.tmp $@
+
+# The HTML report's stylesheet and page skeleton, compiled into secret.
+REPORT_ASSETS := client/report.css client/report.html
+$(BUILD)/gen/report_assets.c: client/embed.sh $(REPORT_ASSETS)
+	@mkdir -p $(dir $@)
+	client/embed.sh $@ client/report_assets.h report_css client/report.css \
+	    report_page client/report.html
+$(BUILD)/gen/report_assets.o: $(BUILD)/gen/report_assets.c
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
 $(SECRETD_A): $(call obj,$(SECRETD_SRCS)) $(BUILD)/gen/migrations.o \
 	    $(BUILD)/gen/sshd_snippet.o
 	@rm -f $@; ar rcs $@ $^
 $(SHELL_A): $(call obj,$(SHELL_SRCS))
 	@rm -f $@; ar rcs $@ $^
-$(CLIENT_A): $(call obj,$(CLIENT_SRCS))
+$(CLIENT_A): $(call obj,$(CLIENT_SRCS)) $(BUILD)/gen/report_assets.o
 	@rm -f $@; ar rcs $@ $^
 
 $(BIN)/secretd: $(call obj,secretd/main.c) $(SECRETD_A) $(LIB_A)
@@ -155,6 +176,7 @@ check: deps
 # of docs/operations.md is marked run by make check-deb or not run.
 lint: all
 	tests/manlint.sh
+	tests/mansync.sh
 	tests/units.sh
 	tests/deb/guide.py check docs/operations.md
 

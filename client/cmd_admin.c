@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "sshkey.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/cmd_admin.h"
@@ -53,20 +54,20 @@ call_fingerprint(struct cli_ctx *ctx, json_t *req)
 }
 
 static void
-row2(struct cli_table *t, const char *k, char *v)
+row2(struct table *t, const char *k, char *v)
 {
 	char *row[2];
 
 	row[0] = xstrdup(k);
 	row[1] = v;
-	cli_table_add(t, row);
+	table_add(t, row);
 }
 
 int
 cli_whoami(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *resp;
-	struct cli_table *t;
+	struct table *t;
 	int st;
 
 	if ((st = cli_rpc_call(ctx->rpc, json_pack("{s:s}", "action",
@@ -74,7 +75,7 @@ cli_whoami(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(2);
+	t = table_new(2, NULL, 0);
 	row2(t, "principal", cli_printable_field(resp, "principal"));
 	row2(t, "groups", cli_printable_list(json_object_get(resp, "groups"),
 	    ",", "-"));
@@ -82,7 +83,7 @@ cli_whoami(struct cli_ctx *ctx, const struct cli_args *a)
 	    ",", "-"));
 	row2(t, "enrol_only", xstrdup(json_is_true(json_object_get(resp,
 	    "enrol_only")) ? "yes" : "no"));
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -94,7 +95,7 @@ cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	int global = cli_arg_count(a, OPT_GLOBAL) > 0, st;
 	json_t *req, *resp, *path, *g;
-	struct cli_table *t;
+	struct table *t;
 	char *row[4];
 	size_t i;
 
@@ -114,7 +115,7 @@ cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(global ? 2 : 4);
+	t = table_new(global ? 2 : 4, NULL, 0);
 	json_array_foreach(json_object_get(resp, "grants"), i, g) {
 		int c = 0;
 
@@ -127,9 +128,9 @@ cli_acl_get(struct cli_ctx *ctx, const struct cli_args *a)
 		if (!global)
 			row[c++] = xstrdup(json_is_true(json_object_get(g,
 			    "inherited")) ? "(inherited)" : "");
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -138,7 +139,7 @@ int
 cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *path, *resp, *e;
-	struct cli_table *t;
+	struct table *t;
 	char *row[3], *group, *at;
 	size_t i;
 	int st;
@@ -150,7 +151,7 @@ cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(3);
+	t = table_new(3, NULL, 0);
 	json_array_foreach(json_object_get(resp, "who"), i, e) {
 		row[0] = cli_printable_field(e, "permission");
 		row[1] = cli_printable_field(e, "principal");
@@ -159,9 +160,9 @@ cli_acl_who(struct cli_ctx *ctx, const struct cli_args *a)
 		row[2] = xasprintf("via %s at %s", group, at);
 		free(group);
 		free(at);
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -287,7 +288,7 @@ list_counts(struct cli_ctx *ctx, const char *action, const char *field,
     const char *count)
 {
 	json_t *resp, *e;
-	struct cli_table *t;
+	struct table *t;
 	char *row[2];
 	size_t i;
 	int st;
@@ -297,13 +298,13 @@ list_counts(struct cli_ctx *ctx, const char *action, const char *field,
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(2);
+	t = table_new(2, NULL, 0);
 	json_array_foreach(json_object_get(resp, field), i, e) {
 		row[0] = cli_printable_field(e, "name");
 		row[1] = cli_printable_field(e, count);
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -396,7 +397,7 @@ int
 cli_principal_show(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *resp, *k;
-	struct cli_table *t;
+	struct table *t;
 	size_t i;
 	char *type, *fp;
 	int st;
@@ -406,7 +407,7 @@ cli_principal_show(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(2);
+	t = table_new(2, NULL, 0);
 	row2(t, "principal", cli_printable_field(resp, "principal"));
 	row2(t, "created", cli_printable_field(resp, "created_at"));
 	row2(t, "groups", cli_printable_list(json_object_get(resp, "groups"),
@@ -418,7 +419,7 @@ cli_principal_show(struct cli_ctx *ctx, const struct cli_args *a)
 		free(type);
 		free(fp);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }

@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "proto.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/atomic.h"
@@ -147,7 +148,7 @@ query_pages(struct cli_ctx *ctx, const json_t *base, long long limit,
 /* --------------------------------------------------------------- rows */
 
 static void
-row_header(struct cli_table *t)
+row_header(struct table *t)
 {
 	static const char *const h[] = { "ID", "TIME", "PRINCIPAL", "ACTION",
 	    "PATH", "VERSION", "RESULT", "CODE", "CLIENT" };
@@ -156,7 +157,7 @@ row_header(struct cli_table *t)
 
 	for (i = 0; i < 9; i++)
 		cells[i] = xstrdup(h[i]);
-	cli_table_add(t, cells);
+	table_add(t, cells);
 }
 
 /* "addr:port", "[v6]:port", "addr" or "-", made printable. */
@@ -181,7 +182,7 @@ client_cell(const json_t *row)
 
 /* One row as table cells (the format of `audit query`). */
 static void
-row_add(struct cli_table *t, const json_t *row)
+row_add(struct table *t, const json_t *row)
 {
 	const json_t *path = json_object_get(row, "path");
 	char *c[9];
@@ -198,11 +199,11 @@ row_add(struct cli_table *t, const json_t *row)
 	c[6] = cli_printable_field(row, "result");
 	c[7] = cli_printable_field(row, "error_code");
 	c[8] = client_cell(row);
-	cli_table_add(t, c);
+	table_add(t, c);
 }
 
 struct query_out {
-	struct cli_table	*t;	/* human output; NULL: NDJSON */
+	struct table	*t;	/* human output; NULL: NDJSON */
 	size_t			 n;
 };
 
@@ -283,12 +284,12 @@ cli_audit_query(struct cli_ctx *ctx, const struct cli_args *a)
 
 	memset(&q, 0, sizeof(q));
 	if (!ctx->cfg->json)
-		q.t = cli_table_new(9);
+		q.t = table_new(9, NULL, 0);
 	st = query_pages(ctx, base, limit, query_row, &q, &more);
 	json_decref(base);
 	/* After a failure, the rows read before it are still shown. */
 	if (q.t != NULL)
-		cli_table_print(q.t, stdout);
+		table_print(q.t, stdout);
 	if (st == 0 && more)
 		cli_warn(ctx->cfg, "more rows match; showing the newest %lld "
 		    "(--limit N or --all for more)", limit);
@@ -511,7 +512,7 @@ cli_audit_hash(struct cli_ctx *ctx, const struct cli_args *a)
 	}
 	memset(&q, 0, sizeof(q));
 	if (!ctx->cfg->json)
-		q.t = cli_table_new(9);
+		q.t = table_new(9, NULL, 0);
 	json_array_foreach(rows, i, row)
 		if (!json_is_object(row) || (st = query_row(&q, row)) != 0)
 			break;
@@ -519,7 +520,7 @@ cli_audit_hash(struct cli_ctx *ctx, const struct cli_args *a)
 		st = cli_err(SD_EINTERNAL, "bad response to audit.hash: a row "
 		    "is not an object");
 	if (q.t != NULL)
-		cli_table_print(q.t, stdout);
+		table_print(q.t, stdout);
 	if (st == 0 && json_array_size(rows) == 0)
 		cli_info(ctx->cfg, "(no row at or below %s records this value)",
 		    a->pos[0]);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/cmd_enrol.h"
@@ -121,7 +122,7 @@ int
 cli_enrol_token_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *req, *resp, *v;
-	struct cli_table *t;
+	struct table *t;
 	char *row[9], *p;
 	size_t i;
 	int st;
@@ -131,7 +132,7 @@ cli_enrol_token_list(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(9);
+	t = table_new(9, NULL, 0);
 	row[0] = xstrdup("ID");
 	row[1] = xstrdup("STATE");
 	row[2] = xstrdup("USED");
@@ -141,7 +142,7 @@ cli_enrol_token_list(struct cli_ctx *ctx, const struct cli_args *a)
 	row[6] = xstrdup("GROUPS");
 	row[7] = xstrdup("REKEY");
 	row[8] = xstrdup("CIDRS");
-	cli_table_add(t, row);
+	table_add(t, row);
 	json_array_foreach(json_object_get(resp, "tokens"), i, v) {
 		row[0] = cli_printable_field(v, "token_id");
 		row[1] = cli_printable_field(v, "state");
@@ -155,9 +156,9 @@ cli_enrol_token_list(struct cli_ctx *ctx, const struct cli_args *a)
 		    "allow_rekey")) ? "yes" : "no");
 		p = cli_printable_list(json_object_get(v, "cidrs"), ",", "any");
 		row[8] = p;
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
 	json_decref(resp);
 	return cli_flush_stdout();
 }

@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "proto.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/cmd_secret.h"
@@ -343,7 +344,7 @@ int
 cli_history(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	json_t *path, *req, *resp, *v;
-	struct cli_table *t;
+	struct table *t;
 	char *row[4];
 	size_t i;
 	int st;
@@ -356,20 +357,41 @@ cli_history(struct cli_ctx *ctx, const struct cli_args *a)
 		return st;
 	if (ctx->cfg->json)
 		return cli_emit_json(resp);
-	t = cli_table_new(4);
+	t = table_new(4, NULL, 0);
 	row[0] = xstrdup("VERSION");
 	row[1] = xstrdup("STATE");
 	row[2] = xstrdup("CREATED");
 	row[3] = xstrdup("BY");
-	cli_table_add(t, row);
+	table_add(t, row);
 	json_array_foreach(json_object_get(resp, "versions"), i, v) {
 		row[0] = cli_printable_field(v, "version");
 		row[1] = cli_printable_field(v, "state");
 		row[2] = cli_printable_field(v, "created_at");
 		row[3] = cli_printable_field(v, "created_by");
-		cli_table_add(t, row);
+		table_add(t, row);
 	}
-	cli_table_print(t, stdout);
+	table_print(t, stdout);
+	json_decref(resp);
+	return cli_flush_stdout();
+}
+
+/*
+ * The answer of rm or destroy: on a terminal the count the server reports
+ * under key ("deleted 2 values"); with --json the response.
+ */
+static int
+print_count(struct cli_ctx *ctx, json_t *resp, const char *key,
+    const char *noun)
+{
+	const json_t *n;
+
+	if (ctx->cfg->json)
+		return cli_emit_json(resp);
+	n = json_object_get(resp, key);
+	if (json_is_integer(n))
+		cli_info(ctx->cfg, "%s %lld %s%s", key,
+		    (long long)json_integer_value(n), noun,
+		    json_integer_value(n) == 1 ? "" : "s");
 	json_decref(resp);
 	return cli_flush_stdout();
 }
@@ -377,7 +399,7 @@ cli_history(struct cli_ctx *ctx, const struct cli_args *a)
 int
 cli_rm(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	json_t *path, *req, *resp, *n;
+	json_t *path, *req, *resp;
 	int st;
 
 	if ((st = cli_arg_path(a->pos[0], &path)) != 0)
@@ -388,15 +410,7 @@ cli_rm(struct cli_ctx *ctx, const struct cli_args *a)
 		json_object_set_new(req, "recursive", json_true());
 	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
-	if (ctx->cfg->json)
-		return cli_emit_json(resp);
-	n = json_object_get(resp, "deleted");
-	if (json_is_integer(n))
-		cli_info(ctx->cfg, "deleted %lld value%s",
-		    (long long)json_integer_value(n),
-		    json_integer_value(n) == 1 ? "" : "s");
-	json_decref(resp);
-	return cli_flush_stdout();
+	return print_count(ctx, resp, "deleted", "value");
 }
 
 /* undelete/rollback: write version N's value again as a new version. */
@@ -435,7 +449,7 @@ cli_rollback(struct cli_ctx *ctx, const struct cli_args *a)
 int
 cli_destroy(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	json_t *path, *req, *resp, *versions, *n, *v;
+	json_t *path, *req, *resp, *versions, *v;
 	long long version;
 	size_t k;
 	int i, st, dup;
@@ -463,13 +477,5 @@ cli_destroy(struct cli_ctx *ctx, const struct cli_args *a)
 	    path, "versions", versions);
 	if ((st = cli_rpc_call(ctx->rpc, req, &resp)) != 0)
 		return st;
-	if (ctx->cfg->json)
-		return cli_emit_json(resp);
-	n = json_object_get(resp, "destroyed");
-	if (json_is_integer(n))
-		cli_info(ctx->cfg, "destroyed %lld version%s",
-		    (long long)json_integer_value(n),
-		    json_integer_value(n) == 1 ? "" : "s");
-	json_decref(resp);
-	return cli_flush_stdout();
+	return print_count(ctx, resp, "destroyed", "version");
 }

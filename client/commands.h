@@ -1,7 +1,8 @@
 /*
  * commands.h - the command table of `secret`: one row per command with
  * its handler, options, argument count, usage line and help text.
- * Adding a command is adding a row (and its handler).
+ * Adding a command is adding a row (and its handler) and its text in
+ * client/help.txt (and a place for it in docs/secret.1.in).
  */
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #include "client/envname.h"
@@ -39,7 +39,7 @@ cli_env_name(const char *const *names, int n)
 			if (is_alnum(*p))
 				out[o++] = (char)(*p >= 'a' && *p <= 'z' ?
 				    *p - 'a' + 'A' : *p);
-			else if ((*p & 0xc0) != 0x80)
+			else if (!utf8_is_cont(*p))
 				out[o++] = '_';	/* ASCII or a lead byte */
 			/* UTF-8 continuation bytes: the character has its '_' */
 		}

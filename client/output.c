@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "err.h"
 #include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #include "client/output.h"
@@ -168,34 +170,15 @@ cli_emit_json(json_t *obj)
 static size_t
 next_char(const unsigned char *s, size_t n, int *ok)
 {
-	unsigned int cp;
-	size_t len, i;
+	uint32_t cp;
+	size_t len;
 
 	*ok = 0;
 	if (s[0] < 0x80) {
 		*ok = s[0] >= 0x20 && s[0] != 0x7f;
 		return 1;
 	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 1;
-	if (len > n)
-		return 1;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len = utf8_decode(s, n, &cp)) == 0)
 		return 1;
 	*ok = cp > 0x9f;		/* not a C1 control */
 	return len;
@@ -303,85 +286,6 @@ cli_printable_list(const json_t *arr, const char *sep, const char *empty_text)
 	out = cli_printable(raw[0] != '\0' ? raw : empty_text);
 	free(raw);
 	return out;
-}
-
-struct cli_table {
-	int	  ncols;
-	size_t	  nrows;
-	char	**cells;		/* nrows * ncols */
-};
-
-struct cli_table *
-cli_table_new(int ncols)
-{
-	struct cli_table *t = xcalloc(1, sizeof(*t));
-
-	t->ncols = ncols;
-	return t;
-}
-
-void
-cli_table_add(struct cli_table *t, char **cells)
-{
-	t->cells = xreallocarray(t->cells, (t->nrows + 1) * (size_t)t->ncols,
-	    sizeof(char *));
-	memcpy(t->cells + t->nrows * (size_t)t->ncols, cells,
-	    (size_t)t->ncols * sizeof(char *));
-	t->nrows++;
-}
-
-/* Display width, counting one column per UTF-8 character. */
-static size_t
-width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-void
-cli_table_print(struct cli_table *t, FILE *f)
-{
-	size_t *w, r, k;
-	int c;
-
-	w = xcalloc((size_t)t->ncols, sizeof(*w));
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			k = width(t->cells[r * (size_t)t->ncols + (size_t)c]);
-			if (k > w[c])
-				w[c] = k;
-		}
-	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * (size_t)t->ncols +
-			    (size_t)c];
-
-			fputs(s, f);
-			if (c + 1 < t->ncols) {
-				/* Trailing empty cells print nothing. */
-				int rest = 0, d;
-
-				for (d = c + 1; d < t->ncols; d++)
-					if (t->cells[r * (size_t)t->ncols +
-					    (size_t)d][0] != '\0')
-						rest = 1;
-				if (!rest)
-					break;
-				fprintf(f, "%*s", (int)(w[c] - width(s) + 2),
-				    "");
-			}
-		}
-		fputc('\n', f);
-	}
-	for (r = 0; r < t->nrows * (size_t)t->ncols; r++)
-		free(t->cells[r]);
-	free(t->cells);
-	free(w);
-	free(t);
 }
 
 int

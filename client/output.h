@@ -1,7 +1,7 @@
 /*
  * output.h - everything `secret` prints: the one-line error report and
- * its exit status, informational lines, raw JSON responses, aligned
- * tables, and terminal-safe copies of strings that came from the server.
+ * its exit status, informational lines, raw JSON responses, and
+ * terminal-safe copies of strings that came from the server.
  *
  * Errors go to stderr as exactly one line "secret: <code>: <message>".
  * Nothing printed here may be a secret value: values are written only by
@@ -88,14 +88,6 @@ char	*cli_printable_subpath(const json_t *arr, size_t skip,
  */
 char	*cli_printable_list(const json_t *arr, const char *sep,
 	    const char *empty_text);
-
-/* Aligned columns, two spaces apart, the last column not padded. */
-struct cli_table;
-struct cli_table *cli_table_new(int ncols);
-/* Add a row of ncols cells; takes ownership of the (malloc'ed) cells. */
-void	cli_table_add(struct cli_table *t, char **cells);
-/* Print to f and free. */
-void	cli_table_print(struct cli_table *t, FILE *f);
 
 /* Write all of buf to fd.  Returns 0 or -1 with errno set. */
 int	cli_write_all(int fd, const void *buf, size_t len);

@@ -1,6 +1,6 @@
 /*
- * report.c - the audit report as text, CSV and JSON, and the field
- * helpers the HTML renderer shares.
+ * report.c - the audit report as text, CSV and JSON; HTML is
+ * report_html.c's.  Both read the response through report_data.h.
  *
  * Text is for a terminal: every server string goes through
  * cli_printable().  CSV is RFC 4180 (CRLF line ends; a field with , or "
@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "table.h"
 #include "xmalloc.h"
 
 #include "client/output.h"
 #include "client/report.h"
+#include "client/report_data.h"
 #include "client/report_html.h"
 
 int
@@ -41,198 +42,30 @@ report_format_parse(const char *name, enum report_format *out)
 	return -1;
 }
 
-void
-report_meta_now(struct report_meta *m)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(m->generated, sizeof(m->generated),
-	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(m->generated, sizeof(m->generated), "-");
-}
-
-const char *
-report_str(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-long long
-report_num(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return 0;
-	if (json_integer_value(v) > REPORT_NUM_MAX)
-		return REPORT_NUM_MAX;
-	return (long long)json_integer_value(v);
-}
-
-char *
-report_path(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key), *e;
-	size_t i, len = 1, off = 0, l;
-	const char *s;
-	char *out;
-
-	if (json_is_string(v))
-		return xstrdup(json_string_value(v));
-	if (!json_is_array(v))
-		return NULL;
-	if (json_array_size(v) == 0)
-		return xstrdup("/");
-	json_array_foreach(v, i, e)
-		len += (json_is_string(e) ? strlen(json_string_value(e)) : 1) +
-		    1;
-	out = xmalloc(len);
-	json_array_foreach(v, i, e) {
-		s = json_is_string(e) ? json_string_value(e) : "?";
-		l = strlen(s);
-		if (i > 0)
-			out[off++] = '/';
-		memcpy(out + off, s, l);
-		off += l;
-	}
-	out[off] = '\0';
-	return out;
-}
-
-static int
-digits(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-const char *
-report_time(const char *s, char *buf, size_t len)
-{
-	const char *z;
-
-	if (s == NULL) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	/* 2026-11-22T10:00:00[.frac](Z|+hh:mm) */
-	if (strlen(s) >= 20 && digits(s, 4) && s[4] == '-' &&
-	    digits(s + 5, 2) && s[7] == '-' && digits(s + 8, 2) &&
-	    (s[10] == 'T' || s[10] == ' ') && digits(s + 11, 2) &&
-	    s[13] == ':' && digits(s + 14, 2) && s[16] == ':' &&
-	    digits(s + 17, 2)) {
-		z = s + 19;
-		if (*z == '.')
-			for (z++; *z >= '0' && *z <= '9'; z++)
-				;
-		if (strcmp(z, "Z") == 0 || strcmp(z, "+00:00") == 0 ||
-		    strcmp(z, "+00") == 0) {
-			snprintf(buf, len, "%.10s %.8s UTC", s, s + 11);
-			return buf;
-		}
-		if ((z[0] == '+' || z[0] == '-') && strlen(z) <= 6 &&
-		    digits(z + 1, 2)) {
-			snprintf(buf, len, "%.10s %.8s %s", s, s + 11, z);
-			return buf;
-		}
-	}
-	snprintf(buf, len, "%s", s);
-	return buf;
-}
-
 /* ------------------------------------------------------------------ text */
 
-/* A table with right-aligned number columns, indented by two spaces. */
-struct ttab {
-	int	  ncols;
-	const char *align;		/* 'l' or 'r' per column */
-	size_t	  nrows;
-	char	**cells;
-};
-
-static struct ttab *
+/*
+ * A section's table: indented by two spaces, numbers right-aligned, a
+ * header row, "(none)" when there is no other row.
+ */
+static struct table *
 ttab_new(const char *align, const char *const *head)
 {
-	struct ttab *t = xcalloc(1, sizeof(*t));
-	char **row;
-	int c;
+	struct table *t = table_new((int)strlen(align), align, 2);
 
-	t->ncols = (int)strlen(align);
-	t->align = align;
-	row = xcalloc((size_t)t->ncols, sizeof(char *));
-	for (c = 0; c < t->ncols; c++)
-		row[c] = xstrdup(head[c]);
-	t->cells = row;
-	t->nrows = 1;
+	table_add_copy(t, head);
 	return t;
 }
 
-/* Add a row; takes the (malloc'ed) cells. */
 static void
-ttab_add(struct ttab *t, char **cells)
+ttab_print(struct table *t, FILE *f)
 {
-	t->cells = xreallocarray(t->cells, (t->nrows + 1) * (size_t)t->ncols,
-	    sizeof(char *));
-	memcpy(t->cells + t->nrows * (size_t)t->ncols, cells,
-	    (size_t)t->ncols * sizeof(char *));
-	t->nrows++;
-}
-
-static size_t
-text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-static void
-ttab_print(struct ttab *t, FILE *f)
-{
-	size_t *w = xcalloc((size_t)t->ncols, sizeof(*w)), r, k, pad;
-	const char *s;
-	int c;
-
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++)
-			if ((k = text_width(t->cells[r * (size_t)t->ncols +
-			    (size_t)c])) > w[c])
-				w[c] = k;
-	if (t->nrows == 1)
-		fputs("  (none)\n", f);
-	for (r = 0; r < t->nrows && t->nrows > 1; r++) {
-		fputs(" ", f);
-		for (c = 0; c < t->ncols; c++) {
-			s = t->cells[r * (size_t)t->ncols + (size_t)c];
-			pad = w[c] - text_width(s);
-			fputs(" ", f);
-			if (t->align[c] == 'r')
-				fprintf(f, "%*s%s", (int)pad, "", s);
-			else if (c + 1 < t->ncols)
-				fprintf(f, "%s%*s", s, (int)pad, "");
-			else
-				fputs(s, f);
-			if (c + 1 < t->ncols)
-				fputs(" ", f);
-		}
-		fputc('\n', f);
+	if (table_rows(t) > 1) {
+		table_print(t, f);
+		return;
 	}
-	for (r = 0; r < t->nrows * (size_t)t->ncols; r++)
-		free(t->cells[r]);
-	free(t->cells);
-	free(w);
-	free(t);
+	fputs("  (none)\n", f);
+	table_free(t);
 }
 
 static char *
@@ -273,44 +106,6 @@ pr_time(const char *s)
 	return cli_printable(report_time(s, buf, sizeof(buf)));
 }
 
-void
-report_totals(const json_t *rep, struct report_totals *t)
-{
-	const json_t *e, *d;
-	size_t i, j;
-	int seen;
-
-	memset(t, 0, sizeof(*t));
-	json_array_foreach(json_object_get(rep, "by_day"), i, e) {
-		t->ok += report_num(e, "ok");
-		t->denied += report_num(e, "denied");
-		t->error += report_num(e, "error");
-	}
-	t->requests = t->ok + t->denied + t->error;
-	json_array_foreach(json_object_get(rep, "by_principal"), i, e) {
-		t->reads += report_num(e, "reads");
-		t->writes += report_num(e, "writes");
-		t->principals++;
-	}
-	/* Distinct client addresses among the denied attempts. */
-	json_array_foreach(json_object_get(rep, "denied"), i, e) {
-		const char *a = report_str(e, "client_addr");
-
-		seen = 0;
-		for (j = 0; j < i && !seen; j++) {
-			const char *b;
-
-			d = json_array_get(json_object_get(rep, "denied"), j);
-			b = report_str(d, "client_addr");
-			seen = (a == NULL && b == NULL) ||
-			    (a != NULL && b != NULL && strcmp(a, b) == 0);
-		}
-		if (!seen)
-			t->sources++;
-	}
-	t->stale = json_array_size(json_object_get(rep, "stale"));
-}
-
 static void
 render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 {
@@ -326,7 +121,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 	static const char *const h_ac[] = { "PRINCIPAL", "PATH", "PERMISSIONS",
 	    "VIA GROUPS" };
 	struct report_totals t;
-	struct ttab *tab;
+	struct table *tab;
 	const json_t *e;
 	char *row[6], *a, *b, *server, *gen;
 	size_t i;
@@ -364,7 +159,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[2] = num(report_num(e, "writes"));
 		row[3] = num(report_num(e, "denied"));
 		row[4] = num(report_num(e, "errors"));
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 
@@ -375,7 +170,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[1] = num(report_num(e, "reads"));
 		row[2] = num(report_num(e, "writes"));
 		row[3] = num(report_num(e, "denied"));
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 
@@ -386,7 +181,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[1] = num(report_num(e, "ok"));
 		row[2] = num(report_num(e, "denied"));
 		row[3] = num(report_num(e, "error"));
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 
@@ -401,7 +196,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[3] = pr_path(e, "path");
 		row[4] = num(report_num(e, "count"));
 		row[5] = pr_time(report_str(e, "last"));
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 
@@ -412,7 +207,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[1] = num(report_num(e, "version"));
 		row[2] = pr_time(report_str(e, "updated_at"));
 		row[3] = num(report_num(e, "age_days"));
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 
@@ -424,7 +219,7 @@ render_text(FILE *f, const json_t *rep, const struct report_meta *m)
 		row[1] = pr_path(e, "path");
 		row[2] = pr_list(e, "permissions");
 		row[3] = pr_list(e, "groups");
-		ttab_add(tab, row);
+		table_add(tab, row);
 	}
 	ttab_print(tab, f);
 }

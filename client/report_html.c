@@ -13,6 +13,10 @@
  * default-src 'none'), or write a server string without html_esc().
  * Tooltips are SVG <title> and HTML title attributes, so the page needs
  * no script at all.
+ *
+ * The stylesheet and the page around the sections are files,
+ * client/report.css and client/report.html, compiled in at build time
+ * (report_assets.h); this file fills the page's {{slots}}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,8 @@
 
 #include "xmalloc.h"
 
-#include "client/report.h"
+#include "client/report_assets.h"
+#include "client/report_data.h"
 #include "client/report_html.h"
 #include "client/svg.h"
 
@@ -31,187 +36,10 @@
 #define MAX_SOURCE_ROWS	12	/* bars of denied attempts per address */
 #define TABLE_ROWS	25	/* table rows shown; the rest folded */
 
-static const char css[] =
-":root{--bg:#f3f5f8;--card:#fff;--ink:#111827;--muted:#6b7280;"
-"--line:#e5e7eb;--soft:#f1f5f9;--read:#2563eb;--write:#7c3aed;"
-"--ok:#2563eb;--denied:#e11d48;--error:#f59e0b;--discover:#64748b;"
-"--manage:#0f766e}\n"
-"*{box-sizing:border-box}\n"
-"html{-webkit-text-size-adjust:100%}\n"
-"body{margin:0;background:var(--bg);color:var(--ink);"
-"font:14px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
-"\"Helvetica Neue\",\"DejaVu Sans\",Arial,sans-serif}\n"
-"header{background:linear-gradient(135deg,#0f172a,#1e293b 60%,#312e81);"
-"color:#f8fafc;padding:32px 0 72px}\n"
-".wrap{max-width:1160px;margin:0 auto;padding:0 32px}\n"
-"header .kicker{text-transform:uppercase;letter-spacing:.12em;"
-"font-size:11px;color:#a5b4fc;font-weight:600}\n"
-"header h1{margin:4px 0 6px;font-size:28px;font-weight:650;"
-"letter-spacing:-.01em}\n"
-"header .meta{color:#cbd5e1;font-size:13px}\n"
-"header .meta b{color:#f8fafc;font-weight:600}\n"
-"main{margin-top:-48px;padding-bottom:40px}\n"
-".kpis{display:grid;grid-template-columns:repeat(auto-fit,"
-"minmax(140px,1fr));gap:12px;margin-bottom:20px}\n"
-".kpi{background:var(--card);border-radius:12px;padding:14px 16px;"
-"box-shadow:0 1px 2px rgba(15,23,42,.06),0 4px 12px rgba(15,23,42,.05)}\n"
-".kpi .v{font-size:26px;font-weight:650;line-height:1.2;"
-"font-variant-numeric:tabular-nums}\n"
-".kpi .l{color:var(--muted);font-size:11px;text-transform:uppercase;"
-"letter-spacing:.06em;font-weight:600}\n"
-".kpi .v.long{font-size:20px;line-height:1.56}\n"
-".kpi .s{color:var(--muted);font-size:12px}\n"
-".kpi.alert .v{color:var(--denied)}.kpi.warn .v{color:#b45309}\n"
-".kpi.alert{box-shadow:inset 3px 0 0 var(--denied),0 1px 2px "
-"rgba(15,23,42,.06)}\n"
-".kpi.warn{box-shadow:inset 3px 0 0 var(--error),0 1px 2px "
-"rgba(15,23,42,.06)}\n"
-"section{background:var(--card);border-radius:12px;padding:20px 24px;"
-"margin:0 0 20px;box-shadow:0 1px 2px rgba(15,23,42,.06),"
-"0 4px 12px rgba(15,23,42,.04)}\n"
-"h2{font-size:16px;margin:0;font-weight:650}\n"
-"h3{font-size:13px;margin:18px 0 6px;color:var(--muted);"
-"text-transform:uppercase;letter-spacing:.05em}\n"
-"p.note{color:var(--muted);margin:2px 0 14px;font-size:13px}\n"
-".legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;"
-"color:var(--muted);margin:0 0 6px}\n"
-".legend i{display:inline-block;width:10px;height:10px;border-radius:3px;"
-"margin-right:6px;vertical-align:-1px}\n"
-"svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
-"svg text{font-family:inherit;font-size:12px;fill:var(--muted)}\n"
-"svg .yl{text-anchor:end;font-variant-numeric:tabular-nums}\n"
-"svg .xl{text-anchor:middle}\n"
-"svg .label{text-anchor:end;fill:var(--ink)}\n"
-"svg .num{fill:var(--ink);font-variant-numeric:tabular-nums}\n"
-"svg .tot{font-weight:650}\n"
-"svg .brk{fill:var(--muted);font-size:11px}\n"
-"svg .empty{font-style:italic}\n"
-"svg .grid{stroke:#eef1f5;stroke-width:1}\n"
-"svg .axis{stroke:#cbd5e1;stroke-width:1}\n"
-"svg .hit{fill:transparent}\n"
-"svg .track{fill:var(--soft)}\n"
-"svg g.col:hover .hit,svg g.row:hover .hit{fill:rgba(15,23,42,.045)}\n"
-".s-ok{fill:var(--ok);background:var(--ok)}\n"
-".s-read{fill:var(--read);background:var(--read)}\n"
-".s-write{fill:var(--write);background:var(--write)}\n"
-".s-denied{fill:var(--denied);background:var(--denied)}\n"
-".s-error{fill:var(--error);background:var(--error)}\n"
-".tbl{overflow-x:auto}\n"
-"table{border-collapse:collapse;width:100%;font-size:13px}\n"
-"th{text-align:left;font-weight:600;color:var(--muted);font-size:11px;"
-"text-transform:uppercase;letter-spacing:.05em;padding:8px 10px;"
-"border-bottom:1px solid var(--line);white-space:nowrap;"
-"background:var(--card)}\n"
-"td{padding:7px 10px;border-bottom:1px solid #f1f3f6;vertical-align:middle}\n"
-"tr:last-child td{border-bottom:none}\n"
-"tbody tr:hover td{background:#fafbfc}\n"
-"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
-"white-space:nowrap}\n"
-".mono{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
-"Menlo,Consolas,monospace;font-size:12px}\n"
-".path{font-family:ui-monospace,\"SF Mono\",\"DejaVu Sans Mono\","
-"Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}\n"
-".muted{color:var(--muted)}\n"
-".pill{display:inline-block;padding:1px 8px;border-radius:999px;"
-"font-size:12px;font-weight:600;background:#ffe4e6;color:#9f1239;"
-"font-variant-numeric:tabular-nums}\n"
-".unknown{display:inline-block;padding:0 6px;border-radius:4px;"
-"background:#fef3c7;color:#92400e;font-size:11px;font-weight:600;"
-"margin-right:6px}\n"
-".bar{height:8px;border-radius:4px;background:var(--soft);"
-"min-width:80px;position:relative}\n"
-".bar span{position:absolute;left:0;top:0;bottom:0;border-radius:4px;"
-"background:var(--error)}\n"
-".bar.old span{background:var(--denied)}\n"
-".b{display:inline-block;width:20px;height:20px;line-height:20px;"
-"border-radius:5px;font-size:11px;font-weight:700;color:#fff;"
-"text-align:center;margin:1px}\n"
-".b.p-discover{background:var(--discover)}.b.p-read{background:var(--read)}"
-"\n.b.p-write{background:var(--write)}.b.p-manage{background:var(--manage)}\n"
-".b.inh{background:transparent!important;border:1.5px solid;"
-"line-height:17px}\n"
-".b.inh.p-discover{color:var(--discover)}.b.inh.p-read{color:var(--read)}"
-"\n.b.inh.p-write{color:var(--write)}.b.inh.p-manage{color:var(--manage)}\n"
-".badges{display:flex;flex-wrap:wrap;gap:6px 14px;font-size:12px;"
-"color:var(--muted);margin:0 0 10px;align-items:center}\n"
-"table.matrix{width:auto}\n"
-"table.matrix th.col{font-family:ui-monospace,\"DejaVu Sans Mono\","
-"monospace;text-transform:none;letter-spacing:0;font-size:11.5px;"
-"color:var(--ink);text-align:center;font-weight:600}\n"
-"table.matrix td{text-align:center;white-space:nowrap;"
-"border-left:1px solid #f1f3f6}\n"
-"table.matrix th.who,table.matrix td.who{position:sticky;left:0;"
-"background:var(--card);text-align:left;border-left:none;z-index:1;"
-"font-weight:600;color:var(--ink)}\n"
-"table.matrix td.none{color:#d1d5db}\n"
-"details{margin-top:14px}\n"
-"summary{cursor:pointer;color:var(--muted);font-size:13px}\n"
-".empty{color:var(--muted);font-style:italic;padding:6px 0}\n"
-"footer{color:var(--muted);font-size:12px;padding:0 0 40px}\n"
-"footer code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace}\n"
-"@media print{body{background:#fff}header{padding:16px 0;"
-"background:#0f172a;-webkit-print-color-adjust:exact;"
-"print-color-adjust:exact}main{margin-top:12px}section,.kpi{"
-"box-shadow:none;border:1px solid var(--line);break-inside:avoid}"
-"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
-
 static const char *const month[12] = { "Jan", "Feb", "Mar", "Apr", "May",
     "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const wday[7] = { "Thu", "Fri", "Sat", "Sun", "Mon",
-    "Tue", "Wed" };		/* day 0 = 1970-01-01, a Thursday */
-
-/* ------------------------------------------------------------- calendar */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long
-days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(long z, long *y, long *m, long *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp + (mp < 10 ? 3 : -9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-/* "YYYY-MM-DD..." into a day number.  Returns 0 or -1. */
-static int
-parse_day(const char *s, long *out)
-{
-	long y, m, d;
-	int i;
-
-	if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	y = strtol(s, NULL, 10);
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > 31)
-		return -1;
-	*out = days_from_civil(y, m, d);
-	return 0;
-}
+static const char *const wday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+    "Fri", "Sat" };
 
 /* ---------------------------------------------------------------- pieces */
 
@@ -314,86 +142,7 @@ table_close(FILE *f, size_t n)
 		fputs("</details>\n", f);
 }
 
-/* -------------------------------------------------------------- sorting */
-
-struct ranked {
-	const json_t	*e;
-	const char	*key;		/* breaks ties; may be NULL */
-	long long	 total;
-};
-
-static int
-cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	if (x->key == NULL || y->key == NULL)
-		return (x->key == NULL) - (y->key == NULL);
-	return strcmp(x->key, y->key);
-}
-
-/* The entries of arr, ranked by the sum of the counts named in keys. */
-static struct ranked *
-rank(const json_t *arr, const char *name_key, const char *const *keys,
-    size_t *n)
-{
-	struct ranked *r;
-	const json_t *e;
-	size_t i, k;
-
-	*n = json_array_size(arr);
-	r = xcalloc(*n + 1, sizeof(*r));
-	json_array_foreach(arr, i, e) {
-		r[i].e = e;
-		r[i].key = report_str(e, name_key);
-		for (k = 0; keys[k] != NULL; k++)
-			r[i].total += report_num(e, keys[k]);
-	}
-	qsort(r, *n, sizeof(*r), cmp_ranked);
-	return r;
-}
-
 /* ---------------------------------------------------------------- header */
-
-static void
-page_head(FILE *f, const json_t *rep, const struct report_meta *m)
-{
-	char a[64], b[64];
-
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
-	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-	    "base-uri 'none'; form-action 'none'\">\n"
-	    "<meta name=\"referrer\" content=\"no-referrer\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">\n"
-	    "<meta name=\"generator\" content=\"secret audit report\">\n"
-	    "<title>Audit report: ", f);
-	html_esc(f, m->server);
-	fputs(", ", f);
-	html_esc(f, report_time(report_str(rep, "since"), a, sizeof(a)));
-	fputs(" to ", f);
-	html_esc(f, report_time(report_str(rep, "until"), b, sizeof(b)));
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
-
-	fputs("<header><div class=\"wrap\">\n"
-	    "<div class=\"kicker\">secretd &middot; audit report</div>\n"
-	    "<h1>Who did what, when, and from where</h1>\n"
-	    "<div class=\"meta\">Server <b>", f);
-	html_esc(f, m->server);
-	fputs("</b> &middot; from <b>", f);
-	esc_time(f, report_str(rep, "since"));
-	fputs("</b> to <b>", f);
-	esc_time(f, report_str(rep, "until"));
-	fputs("</b> (last ", f);
-	html_esc(f, m->since);
-	fputs(") &middot; generated ", f);
-	esc_time(f, m->generated);
-	fputs("</div>\n</div></header>\n<main class=\"wrap\">\n", f);
-}
 
 static void
 headline(FILE *f, const json_t *rep, const struct report_meta *m)
@@ -431,12 +180,16 @@ static const struct svg_series day_series[] = {
 static void
 day_label(long day, char *label, size_t llen, char *title, size_t tlen)
 {
-	long y, m, d;
+	struct tm tm;
 
-	civil_from_days(day, &y, &m, &d);
-	snprintf(label, llen, "%d %s", (int)(d % 100), month[(m - 1) % 12]);
-	snprintf(title, tlen, "%s %04d-%02d-%02d", wday[((day % 7) + 7) % 7],
-	    (int)(y % 100000), (int)(m % 100), (int)(d % 100));
+	if (report_day_date(day, &tm) != 0) {
+		snprintf(label, llen, "?");
+		snprintf(title, tlen, "?");
+		return;
+	}
+	snprintf(label, llen, "%d %s", tm.tm_mday, month[tm.tm_mon % 12]);
+	snprintf(title, tlen, "%s %04d-%02d-%02d", wday[tm.tm_wday % 7],
+	    (tm.tm_year + 1900) % 100000, tm.tm_mon + 1, tm.tm_mday);
 }
 
 static void
@@ -450,11 +203,11 @@ section_days(FILE *f, const json_t *rep)
 	int fill = 1;
 
 	/* The period's days, also those without a request. */
-	if (parse_day(report_str(rep, "since"), &first) != 0 ||
-	    parse_day(report_str(rep, "until"), &last) != 0)
+	if (report_day_parse(report_str(rep, "since"), &first) != 0 ||
+	    report_day_parse(report_str(rep, "until"), &last) != 0)
 		fill = 0;
 	json_array_foreach(arr, i, e) {
-		if (parse_day(report_str(e, "day"), &d) != 0) {
+		if (report_day_parse(report_str(e, "day"), &d) != 0) {
 			fill = 0;
 			break;
 		}
@@ -482,11 +235,11 @@ section_days(FILE *f, const json_t *rep)
 		size_t k;
 
 		if (fill) {
-			(void)parse_day(report_str(e, "day"), &ds);
+			(void)report_day_parse(report_str(e, "day"), &ds);
 			k = (size_t)(ds - first);
 		} else {
 			k = n++;
-			if (parse_day(report_str(e, "day"), &ds) == 0)
+			if (report_day_parse(report_str(e, "day"), &ds) == 0)
 				day_label(ds, lab[k], sizeof(lab[k]), tit[k],
 				    sizeof(tit[k]));
 			else
@@ -531,7 +284,7 @@ bar_chart(FILE *f, const char *aria, const json_t *arr, const char *name_key,
 	    "errors", NULL };
 	static const char *const vkeys[SVG_MAX_SERIES] = { "reads", "writes",
 	    "denied", "errors" };
-	struct ranked *r;
+	struct report_ranked *r;
 	struct svg_bar *bars;
 	long long rest = 0;
 	char **names;
@@ -543,7 +296,7 @@ bar_chart(FILE *f, const char *aria, const json_t *arr, const char *name_key,
 		    f);
 		return;
 	}
-	r = rank(arr, name_key, keys, &n);
+	r = report_rank(arr, name_key, keys, &n);
 	shown = n > MAX_CHART_ROWS ? MAX_CHART_ROWS : n;
 	bars = xcalloc(shown + 1, sizeof(*bars));
 	names = xcalloc(shown + 1, sizeof(*names));
@@ -607,7 +360,7 @@ section_denied(FILE *f, const json_t *rep)
 	    "<th>Path</th><th class=\"n\">Attempts</th><th>Last</th>";
 	const json_t *arr = json_object_get(rep, "denied");
 	struct svg_bar *src;
-	struct ranked *r;
+	struct report_ranked *r;
 	size_t n, i, j, nsrc = 0;
 	const char *a;
 
@@ -650,7 +403,7 @@ section_denied(FILE *f, const json_t *rep)
 		    nsrc);
 	free(src);
 
-	r = rank(arr, "principal", keys, &n);
+	r = report_rank(arr, "principal", keys, &n);
 	fputs("<h3>Attempts</h3>\n", f);
 	table_open(f, head);
 	for (i = 0; i < n; i++) {
@@ -676,27 +429,6 @@ section_denied(FILE *f, const json_t *rep)
 
 /* ----------------------------------------------------------------- stale */
 
-/* "90d", "12h", "3600s", "15m" as days (0 when not understood). */
-static double
-duration_days(const char *s)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	v = strtod(s, &end);
-	if (strcmp(end, "d") == 0)
-		return v;
-	if (strcmp(end, "h") == 0)
-		return v / 24;
-	if (strcmp(end, "m") == 0)
-		return v / 1440;
-	if (strcmp(end, "s") == 0)
-		return v / 86400;
-	return 0;
-}
-
 static void
 section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 {
@@ -705,8 +437,8 @@ section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 	    "<th>Last changed</th><th class=\"n\">Age</th>"
 	    "<th style=\"width:30%\"></th>";
 	const json_t *arr = json_object_get(rep, "stale");
-	double limit = duration_days(m->stale), w;
-	struct ranked *r;
+	double limit = report_duration_days(m->stale), w;
+	struct report_ranked *r;
 	long long max;
 	size_t n, i;
 
@@ -721,7 +453,7 @@ section_stale(FILE *f, const json_t *rep, const struct report_meta *m)
 		    "recently.</div>\n</section>\n", f);
 		return;
 	}
-	r = rank(arr, "updated_at", keys, &n);
+	r = report_rank(arr, "updated_at", keys, &n);
 	max = n > 0 && r[0].total > 0 ? r[0].total : 1;
 	table_open(f, head);
 	for (i = 0; i < n; i++) {
@@ -1013,20 +745,45 @@ section_matrix(FILE *f, const json_t *rep)
 	free(cols);
 }
 
+/* The skeleton's slots, by name; every value escaped. */
+static void
+slot(FILE *f, const char *name, size_t len, const json_t *rep,
+    const struct report_meta *m)
+{
+	if (len == 6 && strncmp(name, "server", len) == 0)
+		html_esc(f, m->server);
+	else if (len == 5 && strncmp(name, "since", len) == 0)
+		esc_time(f, report_str(rep, "since"));
+	else if (len == 5 && strncmp(name, "until", len) == 0)
+		esc_time(f, report_str(rep, "until"));
+	else if (len == 6 && strncmp(name, "period", len) == 0)
+		html_esc(f, m->since);
+	else if (len == 9 && strncmp(name, "generated", len) == 0)
+		esc_time(f, m->generated);
+	else if (len == 3 && strncmp(name, "css", len) == 0)
+		fputs(report_css, f);
+	else if (len == 8 && strncmp(name, "sections", len) == 0) {
+		headline(f, rep, m);
+		section_days(f, rep);
+		section_access_counts(f, rep);
+		section_denied(f, rep);
+		section_stale(f, rep, m);
+		section_matrix(f, rep);
+	} else	/* a slot report.html added without its code: visible */
+		fprintf(f, "{{%.*s}}", (int)len, name);
+}
+
 int
 report_html(FILE *f, const json_t *rep, const struct report_meta *m)
 {
-	page_head(f, rep, m);
-	headline(f, rep, m);
-	section_days(f, rep);
-	section_access_counts(f, rep);
-	section_denied(f, rep);
-	section_stale(f, rep, m);
-	section_matrix(f, rep);
-	fputs("</main>\n<footer class=\"wrap\">Generated by <code>secret audit "
-	    "report</code> from the server's audit trail.  This page is "
-	    "self-contained: it loads nothing and runs no script.  Whether "
-	    "the trail itself is intact is answered by <code>secret audit "
-	    "verify</code>.</footer>\n</body>\n</html>\n", f);
+	const char *p = report_page, *open, *close;
+
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		fwrite(p, 1, (size_t)(open - p), f);
+		slot(f, open + 2, (size_t)(close - open - 2), rep, m);
+		p = close + 2;
+	}
+	fputs(p, f);
 	return ferror(f) ? -1 : 0;
 }

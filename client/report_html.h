@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "client/report.h"
+#include "client/report_data.h"
 
 /* Write the page for rep to f.  Returns 0, or -1 if writing failed. */
 int	report_html(FILE *f, const json_t *rep, const struct report_meta *m);

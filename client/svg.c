@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xmalloc.h"
 
 #include "client/output.h"
@@ -66,25 +67,13 @@ void
 html_esc_cut(FILE *f, const char *s, size_t max)
 {
 	char *p = cli_printable(s);
-	size_t i, chars = 0, total = 0, cut = strlen(p);
 
-	/* cli_printable() output is valid UTF-8: count the lead bytes. */
-	for (i = 0; p[i] != '\0'; i++)
-		if (((unsigned char)p[i] & 0xc0) != 0x80)
-			total++;
-	if (max > 1 && total > max) {
-		for (i = 0; p[i] != '\0'; i++) {
-			if (((unsigned char)p[i] & 0xc0) == 0x80)
-				continue;
-			if (chars++ == max - 1) {
-				cut = i;
-				break;
-			}
-		}
-		esc_raw(f, p, cut);
+	/* cli_printable() output is valid UTF-8: characters are whole. */
+	if (max > 1 && utf8_width(p) > max) {
+		esc_raw(f, p, utf8_prefix(p, max - 1));
 		fputs("\xe2\x80\xa6", f);		/* ellipsis */
 	} else
-		esc_raw(f, p, cut);
+		esc_raw(f, p, strlen(p));
 	free(p);
 }
 

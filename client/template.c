@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #include "client/template.h"
@@ -57,7 +58,7 @@ perr(struct parser *p, size_t at, const char *fmt, ...)
 		if (p->s[i] == '\n') {
 			line++;
 			col = 1;
-		} else if ((p->s[i] & 0xc0) != 0x80)
+		} else if (!utf8_is_cont(p->s[i]))
 			col++;
 	}
 	o = (size_t)snprintf(p->err, p->errlen, "%zu:%zu: ", line, col);

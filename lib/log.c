@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 #define LOG_LINE_MAX	2048
 #define LOG_TAG_MAX	32
@@ -101,38 +102,6 @@ log_set_tag(const char *tag)
 	log_tag[i] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, k;
-	uint32_t cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
  * Replace by '?' every C0 control, DEL, C1 control (U+0080..U+009F) and
  * byte that is not part of valid UTF-8: nothing in a message can end the
@@ -149,7 +118,7 @@ log_sanitise(char *s, size_t len)
 			u[i++] = '?';
 		} else if (u[i] < 0x80) {
 			i++;
-		} else if ((k = utf8_seq(u + i, len - i)) == 0) {
+		} else if ((k = utf8_decode(u + i, len - i, NULL)) == 0) {
 			u[i++] = '?';
 		} else if (k == 2 && u[i] == 0xc2 && u[i + 1] <= 0x9f) {
 			u[i] = u[i + 1] = '?';

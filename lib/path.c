@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "path.h"
-#include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SET_WHY(w, msg) do { if ((w) != NULL) *(w) = (msg); } while (0)

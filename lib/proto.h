@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "utf8.h"		/* utf8_valid_nonul(), for proto_set_value callers */
 
 #define PROTO_MAX_LINE_DEFAULT	(1024 * 1024)	/* 1 MiB request line */
 #define PROTO_MAX_LINE_CAP	(16 * 1024 * 1024)
@@ -80,8 +81,5 @@ int	proto_get_bool(const json_t *obj, const char *key, int required,
 int	proto_get_value(const json_t *obj, size_t max, unsigned char **out,
 	    size_t *outlen, const char **why) SD_MUST_CHECK;
 void	proto_set_value(json_t *obj, const unsigned char *buf, size_t len);
-
-/* 1 if buf is valid UTF-8 without NUL, else 0. */
-int	utf8_valid_nonul(const unsigned char *buf, size_t len);
 
 #endif
