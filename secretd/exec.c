@@ -135,13 +135,17 @@ item_rows_free(struct item *it)
 	it->nrows = 0;
 }
 
-/* Committed with ids from res (an audit insert's, the item's first row
- * at row first): to the sealer, and to syslog if mirrored. */
-static void
+/*
+ * Committed with ids from res (an audit insert's, the item's first row
+ * at row first): to the sealer, and to syslog if mirrored.  0, or
+ * SD_EINTERNAL when a row is not among those the INSERT returned (then
+ * the rows are committed all the same, and the next start seals them).
+ */
+static int
 item_rows_committed(struct item *it, const PGresult *res, int first)
 {
 	int64_t id;
-	int i;
+	int i, e = 0;
 
 	for (i = 0; i < it->nrows; i++) {
 		if (res == NULL || first + i >= PQntuples(res) ||
@@ -150,6 +154,7 @@ item_rows_committed(struct item *it, const PGresult *res, int first)
 			/* committed all the same: the next start seals it */
 			log_error("audit insert: the rows returned are not "
 			    "the rows sent");
+			e = SD_EINTERNAL;
 			continue;
 		}
 		if (it->rows[i].mirror != NULL)
@@ -157,6 +162,7 @@ item_rows_committed(struct item *it, const PGresult *res, int first)
 			    it->rows[i].mirror);
 		audit_seal_enqueue(id, it->rows[i].mac);
 	}
+	return e;
 }
 
 /* Why a request fails when its row could not be written. */
@@ -222,8 +228,10 @@ txn_commit(struct txn *t)
 		e = db_commit(t->db);
 	if (e != 0)
 		return e;
+	/* a change whose row came back wrong did commit: it is answered
+	 * as done (item_rows_committed logged it) */
 	for (i = 0; i < t->nitems; i++) {
-		item_rows_committed(t->items[i], t->audit_res, first);
+		(void)item_rows_committed(t->items[i], t->audit_res, first);
 		first += t->items[i]->nrows;
 	}
 	return 0;
@@ -386,11 +394,11 @@ run_reads(struct db *d, struct item **its, int n)
 	e = db_exec(d, ST_AUDIT_INSERT, AUDIT_NCOLS, audit_cols_params(&cols),
 	    NULL, NULL, &res);
 	audit_cols_free(&cols);
+	/* a read whose row is not among those returned fails closed, as
+	 * one whose row was not written */
 	for (i = 0, first = 0; i < n; i++) {
-		if (e == 0)
-			item_rows_committed(its[i], res, first);
-		else
-			its[i]->audit_err = e;
+		its[i]->audit_err = e != 0 ? e :
+		    item_rows_committed(its[i], res, first);
 		first += its[i]->nrows;
 	}
 	if (e == 0)

@@ -5,7 +5,7 @@
  * every row as one put_version statement (store.c), which inserts the
  * versions, moves each node's current version and prunes the versions
  * that fall out of the kept window.  A lone put sends a set of one; the
- * write batcher (write_batch.c) gathers its whole batch, which
+ * executor (exec.c) gathers its whole batch, which
  * PostgreSQL writes in about half the time of a statement per put
  * (docs/performance.md).  The rows must be for distinct nodes, each
  * locked by the caller's transaction.

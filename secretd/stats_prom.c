@@ -195,8 +195,8 @@ stats_prometheus(const json_t *stats)
 	    "by a request (this one included).", pool, "in_use");
 	gauge(&o, "secretd_pool_waiting", "Requests waiting for a pool "
 	    "connection.", pool, "waiting");
-	gauge(&o, "secretd_audit_queue_rows", "Audit rows queued for the "
-	    "audit writer, not yet being written.", audit, "queued_rows");
+	gauge(&o, "secretd_audit_queue_rows", "Requests (with their audit "
+	    "rows) queued for the executor's workers.", audit, "queued_rows");
 	gauge(&o, "secretd_audit_unsealed_rows", "Audit rows committed but "
 	    "not yet sealed into the hash chain.", audit, "unsealed_rows");
 	gauge(&o, "secretd_audit_seal_lag_seconds", "Age of the oldest audit "

@@ -210,7 +210,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	/*
 	 * The walk, the permission check and the lock of the node, for a
 	 * put or a batch of puts (one statement: each parameter an array,
-	 * an element per put, struct deferred_read): principal $1, path $2,
+	 * an element per put, struct plan): principal $1, path $2,
 	 * the permission bits $3 ("need") needed, the session's key $4.  Nothing is locked for a put
 	 * unless its principal holds every bit of its $3; nodes are locked
 	 * in id order, so that two batches cannot deadlock.  A row per put,
@@ -293,7 +293,7 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	    "AND fingerprint = $2" },
 	/*
 	 * Audit rows, any number: $1..$15 are the columns as arrays
-	 * (audit.c), returned in the order given (ORDER BY ord), each with
+	 * (audit_row.h), returned in the order given (ORDER BY ord), each with
 	 * its MAC so that the caller can check which id is whose.
 	 */
 	[ST_AUDIT_INSERT] = { "audit_insert",
