@@ -24,11 +24,22 @@
  *   idle-conns       open -c socket connections, send hello on each,
  *                    print "ready N" and hold them until stdin ends (or
  *                    -H seconds), then close them.
+ *   idle-watches     the same, each connection also watching the prefix
+ *                    -p (secret.watch, answered ok) before "ready N".
+ *   watch-latency    on one connection, -n times: secret.put of a new
+ *                    -v byte value to -p; from its answer, the time until
+ *                    the file -F (written by a `secret fetch --watch`
+ *                    elsewhere) holds that value: inotify on the parent
+ *                    of -F's directory (fetch --dest swaps the directory
+ *                    by rename) and a read of -F at least every 2 ms.
+ *                    Two unmeasured puts first; a pause of -g to 2 x -g
+ *                    ms after each change is seen.
  *
  * Options: -c CONNS (32)  -d SECONDS measured (5)  -w SECONDS warm-up (1)
  *   -S SOCKET  -k PUBKEYFILE  -p PATH (a/b/c)  -v VALUE_BYTES (64)
  *   -D CONNINFO  -E HOST:PORT  -U USER:PASSWORD  -K KEY  -s (etcd:
  *   serializable reads)  -i ROW_ID (pg: bench_kv id, 1)  -H SECONDS
+ *   -F FILE  -n PUTS (50)  -g GAP_MS (100)  (watch-latency)
  *
  * Every connection is opened (and authenticated) before the clock starts;
  * the warm-up is run but not counted; then every operation that completes
@@ -38,6 +49,7 @@
  * status is 1 so the driver cannot mistake a failing run for a fast one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -49,9 +61,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <libgen.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -70,7 +85,7 @@
 
 enum mode {
 	M_SECRETD_GET, M_SECRETD_PUT, M_PG_SELECT_AUDIT, M_PG_SELECT,
-	M_PG_INSERT, M_ETCD_GET, M_IDLE_CONNS,
+	M_PG_INSERT, M_ETCD_GET, M_IDLE_CONNS, M_IDLE_WATCHES, M_WATCH_LATENCY,
 };
 
 static const struct {
@@ -84,6 +99,8 @@ static const struct {
 	{ "pg-insert", M_PG_INSERT },
 	{ "etcd-get", M_ETCD_GET },
 	{ "idle-conns", M_IDLE_CONNS },
+	{ "idle-watches", M_IDLE_WATCHES },
+	{ "watch-latency", M_WATCH_LATENCY },
 };
 
 static struct {
@@ -92,12 +109,14 @@ static struct {
 	int		 conns;
 	double		 secs, warm, hold;
 	const char	*sock, *pubfile, *path, *conninfo, *etcd, *user, *key;
-	int		 value_size, serializable;
+	const char	*file;
+	int		 value_size, serializable, puts, gap_ms;
 	long		 row_id;
 	char		 pubkey[8192];	/* "type base64" */
 } opt = {
 	.conns = 32, .secs = 5, .warm = 1, .hold = 60, .path = "bench/get/k",
-	.value_size = 64, .row_id = 1, .key = "/bench/k",
+	.value_size = 64, .row_id = 1, .key = "/bench/k", .puts = 50,
+	.gap_ms = 100,
 };
 
 /* 0: warming up, 1: measuring, 2: stop */
@@ -807,7 +826,36 @@ out:
 	return NULL;
 }
 
+static int	cmp_u64(const void *, const void *);
+static double	pct(const uint64_t *, size_t, double);
+
 /* ---------------------------------------------------------- idle conns */
+
+/* Send one request line on fd and read its answer: 0 if it says ok:true
+ * (and carries want, when not NULL), else -1 (error reported). */
+static int
+secretd_call(struct worker *w, int fd, struct linereader *lr,
+    const char *req, const char *want)
+{
+	char *line;
+	size_t len;
+	int r;
+
+	if (write_all(fd, req, strlen(req)) != 0) {
+		report_error(w, "write: %s", strerror(errno));
+		return -1;
+	}
+	if ((r = linereader_next(lr, 60000, &line, &len)) != LR_LINE) {
+		report_error(w, "no answer (%d)", r);
+		return -1;
+	}
+	if (strstr(line, "\"ok\":true") == NULL ||
+	    (want != NULL && strstr(line, want) == NULL)) {
+		report_error(w, "%.300s", line);
+		return -1;
+	}
+	return 0;
+}
 
 static int
 idle_conns(void)
@@ -816,16 +864,33 @@ idle_conns(void)
 	struct linereader **lrs = xcalloc((size_t)opt.conns, sizeof(*lrs));
 	int *fds = xcalloc((size_t)opt.conns, sizeof(*fds));
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-	char buf[256];
+	struct rlimit rl;
+	char buf[256], *pathj, *watch = NULL;
 	uint64_t deadline;
 	int i, n = 0;
 
+	/* a thousand sockets may pass a soft limit of 1024 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (opt.mode == M_IDLE_WATCHES) {
+		pathj = path_json(opt.path, NULL);
+		watch = xasprintf("{\"id\":1,\"action\":\"secret.watch\","
+		    "\"prefixes\":[%s]}\n", pathj);
+		free(pathj);
+	}
 	for (i = 0; i < opt.conns; i++) {
 		w.no = i;
 		if ((fds[i] = secretd_open(&w, &lrs[i])) == -1)
 			break;
 		n++;
+		if (watch != NULL && secretd_call(&w, fds[i], lrs[i], watch,
+		    "\"watching\":1") != 0)
+			break;
 	}
+	if (w.errors > 0)
+		n--;
 	printf("ready %d\n", n);
 	fflush(stdout);
 	deadline = now_ns() + (uint64_t)(opt.hold * 1e9);
@@ -839,13 +904,138 @@ idle_conns(void)
 				break;
 		}
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < opt.conns && fds[i] > 0; i++) {
 		linereader_free(lrs[i]);
 		close(fds[i]);
 	}
 	free(lrs);
 	free(fds);
+	free(watch);
 	return n == opt.conns ? 0 : 1;
+}
+
+/* ------------------------------------------------------- watch latency */
+
+/* 1 if the file holds exactly val (len bytes). */
+static int
+file_holds(const char *file, const char *val, size_t len)
+{
+	char buf[2048];
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	return r >= 0 && (size_t)r == len && memcmp(buf, val, len) == 0;
+}
+
+/* Sleep ms milliseconds. */
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * Wait (at most 30 s) until file holds val; inotify wakes the loop when
+ * an entry of watchdir changes, and it looks anyway every 2 ms.  Returns
+ * 0, or -1 on timeout.
+ */
+static int
+wait_file(int ifd, const char *file, const char *val, size_t len)
+{
+	struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+	char ev[4096];
+	uint64_t limit = now_ns() + 30000000000ull;
+
+	while (!file_holds(file, val, len)) {
+		if (now_ns() > limit)
+			return -1;
+		if (poll(&pfd, 1, 2) > 0)
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+	}
+	return 0;
+}
+
+static int
+watch_latency(void)
+{
+	struct worker w = { 0 };
+	struct linereader *lr = NULL;
+	char *pathj, *req = NULL, *val, *copy, *dir, *parent;
+	uint64_t *lat, t0, sum = 0;
+	int fd, ifd, i, k, n = 0, warm = 2;
+
+	if (opt.file == NULL || opt.puts < 1 || opt.value_size < 16)
+		die("watch-latency: -F FILE, -n >= 1 and -v >= 16 are needed");
+	/* fetch --dest swaps DIR by rename: watch DIR's parent */
+	copy = xstrdup(opt.file);
+	dir = xstrdup(dirname(copy));
+	free(copy);
+	copy = xstrdup(dir);
+	parent = dirname(copy);
+	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(ifd, parent, IN_MOVED_TO | IN_MOVED_FROM |
+	    IN_CREATE | IN_DELETE) == -1 ||
+	    inotify_add_watch(ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE |
+	    IN_CREATE) == -1)
+		die("inotify on %s: %s", parent, strerror(errno));
+	free(copy);
+	free(dir);
+	if ((fd = secretd_open(&w, &lr)) == -1)
+		return 1;
+	pathj = path_json(opt.path, NULL);
+	val = xmalloc((size_t)opt.value_size + 1);
+	lat = xcalloc((size_t)opt.puts, sizeof(*lat));
+	for (i = 0; i < opt.puts + warm; i++) {
+		/* a value never written before: a real change every time */
+		fill_value(val, opt.value_size, (uint32_t)now_ns());
+		k = snprintf(val, 17, "w%06d-%08x", i % 1000000,
+		    (unsigned)(now_ns() & 0xffffffffu));
+		if (k < opt.value_size)
+			val[k] = 'v';
+		free(req);
+		req = xasprintf("{\"id\":%d,\"action\":\"secret.put\",\"path\":"
+		    "%s,\"value\":\"%s\"}\n", i + 1, pathj, val);
+		if (secretd_call(&w, fd, lr, req, NULL) != 0)
+			break;
+		t0 = now_ns();
+		if (wait_file(ifd, opt.file, val, (size_t)opt.value_size)
+		    != 0) {
+			report_error(&w, "put %d: %s did not change within "
+			    "30 s", i + 1, opt.file);
+			break;
+		}
+		if (i >= warm) {
+			lat[n] = now_ns() - t0;
+			sum += lat[n++];
+		}
+		/* let the watcher settle, at no fixed phase */
+		sleep_ms(opt.gap_ms + (int)randombytes_uniform(
+		    (uint32_t)opt.gap_ms + 1));
+	}
+	linereader_free(lr);
+	close(fd);
+	close(ifd);
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
+	printf("{\"mode\":\"%s\",\"ops\":%d,\"mean_us\":%.1f,\"p50_us\":%.1f,"
+	    "\"p90_us\":%.1f,\"p99_us\":%.1f,\"min_us\":%.1f,\"max_us\":%.1f,"
+	    "\"errors\":%" PRIu64 "}\n", opt.mode_name, n,
+	    n ? (double)sum / n / 1000.0 : 0.0, pct(lat, (size_t)n, 0.50),
+	    pct(lat, (size_t)n, 0.90), pct(lat, (size_t)n, 0.99),
+	    n ? (double)lat[0] / 1000.0 : 0.0,
+	    n ? (double)lat[n - 1] / 1000.0 : 0.0, w.errors);
+	free(pathj);
+	free(req);
+	free(val);
+	free(lat);
+	return (w.errors > 0 || n != opt.puts) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------- main */
@@ -935,7 +1125,7 @@ main(int argc, char **argv)
 	opt.mode = modes[i].mode;
 	opt.mode_name = modes[i].name;
 	optind = 2;
-	while ((ch = getopt(argc, argv, "c:d:w:S:k:p:v:D:E:U:K:si:H:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:w:S:k:p:v:D:E:U:K:si:H:F:n:g:")) != -1) {
 		switch (ch) {
 		case 'c': opt.conns = atoi(optarg); break;
 		case 'd': opt.secs = atof(optarg); break;
@@ -951,11 +1141,16 @@ main(int argc, char **argv)
 		case 's': opt.serializable = 1; break;
 		case 'i': opt.row_id = atol(optarg); break;
 		case 'H': opt.hold = atof(optarg); break;
+		case 'F': opt.file = optarg; break;
+		case 'n': opt.puts = atoi(optarg); break;
+		case 'g': opt.gap_ms = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (opt.conns < 1 || opt.conns > MAX_CONNS || opt.secs <= 0 ||
-	    opt.warm < 0 || opt.value_size < 0 || opt.value_size > 1024)
+	    opt.warm < 0 || opt.value_size < 0 || opt.value_size > 1024 ||
+	    opt.puts < 1 || opt.puts > 100000 || opt.gap_ms < 0 ||
+	    opt.gap_ms > 60000)
 		die("bad option value");
 	if (sodium_init() == -1)
 		die("sodium_init failed");
@@ -981,10 +1176,16 @@ main(int argc, char **argv)
 		fn = etcd_worker;
 		break;
 	case M_IDLE_CONNS:
+	case M_IDLE_WATCHES:
 		if (opt.sock == NULL)
 			die("-S SOCKET is needed");
 		read_pubkey();
 		return idle_conns();
+	case M_WATCH_LATENCY:
+		if (opt.sock == NULL)
+			die("-S SOCKET is needed");
+		read_pubkey();
+		return watch_latency();
 	}
 
 	ws = xcalloc((size_t)opt.conns, sizeof(*ws));

@@ -27,6 +27,14 @@
 #                 failover_gap_s, lost_acknowledged_writes and
 #                 frontends2_get_ratio; 0 skips it (default: 1 when
 #                 pg_autoctl is installed)
+#   BENCH_LIVE    1 runs the live-delivery measurements of issue 25
+#                 (watch_latency_ms, boot_storm_ratio,
+#                 watchers_idle_rss_mib; one to two minutes); 0 skips
+#                 them (1)
+#   BENCH_WATCH_PUTS  puts timed for watch_latency_ms (100; 30 when
+#                 BENCH_REPS is below 3)
+#   BENCH_STORM_REPS  boot storms and baseline storms, interleaved; the
+#                 median of each side is kept (BENCH_REPS)
 set -uo pipefail
 
 LOADGEN=${1:?usage: run.sh LOADGEN}
@@ -73,9 +81,14 @@ fi
 # ------------------------------------------------------------ environment
 ETCD_PID=
 IDLE_PID=
+WATCHER_PID=
+STOCK_PID=
 cleanup() {
+	[ -n "$STOCK_PID" ] && stop_pid "$STOCK_PID" sshd 10
 	[ -n "$IDLE_PID" ] && kill "$IDLE_PID" 2>/dev/null
+	[ -n "$WATCHER_PID" ] && stop_pid "$WATCHER_PID" "secret fetch --watch" 5
 	case ${FETCH_TMPFS:-} in /dev/shm/secretd-bench.?*) rm -rf "$FETCH_TMPFS" ;; esac
+	case ${LIVE_TMPFS:-} in /dev/shm/secretd-bench.?*) rm -rf "$LIVE_TMPFS" ;; esac
 	[ -n "$ETCD_PID" ] && stop_pid "$ETCD_PID" etcd 10
 	if [ "${BENCH_KEEP:-0}" != 1 ]; then
 		env_down "$BW" >/dev/null 2>&1
@@ -419,6 +432,250 @@ RSS_BEFORE_KIB=$(rss_kib)
 idle_rss
 say "secretd VmRSS: $RSS_BEFORE_KIB KiB with no connection (after the load runs), $RSS_IDLE_KIB KiB with $IDLE_CONNS idle connections ($THREADS threads)"
 
+# ------------------------------------------------------- live delivery
+# (issue 25, DESIGN §11) watch_latency_ms, boot_storm_ratio and
+# watchers_idle_rss_mib; BENCH_LIVE=0 skips them.  Before the scale run:
+# the million-node store would slow them.
+LIVE=${BENCH_LIVE:-1}
+LIVE_OK=0
+WATCH_PUTS=${BENCH_WATCH_PUTS:-$((REPS >= 3 ? 100 : 30))}
+STORM_HOSTS=64
+STORM_SECRETS=20
+STORM_REPS=${BENCH_STORM_REPS:-$REPS}
+STORM_WAIT=120
+IDLE_WATCHES=1000
+LIVE_TMPFS=
+if [ "$LIVE" = 1 ] && [ "$HAVE_FETCH" = 0 ] && ! secret help 2>/dev/null | grep -qw fetch; then
+	say "live delivery: no secret fetch in this tree: skipped"
+	LIVE=0
+fi
+if [ "$LIVE" = 1 ]; then
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+		LIVE_TMPFS=$(mktemp -d /dev/shm/secretd-bench.XXXXXX)
+	else
+		LIVE_TMPFS=$W/tmp/livetmp
+		mkdir -p "$LIVE_TMPFS"
+	fi
+
+	# --- watch_latency_ms: a put through the socket, acknowledged; then
+	# the time until `secret fetch --watch` (real sshd, secret-shell)
+	# has switched the changed file in.  The watched prefix holds 20
+	# secrets, as a host's would; the watcher re-fetches all of them.
+	for i in $(seq -w 0 19); do
+		printf '{"action":"secret.put","path":["bench","watch","k%s"],"value":"%s"}\n' "$i" "$VALUE"
+	done >"$W/tmp/watchseed.ndjson"
+	sock_run "$W/tmp/watchseed.ndjson" || fatal "seeding bench/watch failed"
+	WDEST=$LIVE_TMPFS/watch/dest
+	mkdir -p "$LIVE_TMPFS/watch"
+	spawn "$W/tmp/watcher.pid" "$W/watcher.log" secret fetch bench/watch --dest "$WDEST" --watch ||
+		fatal "cannot start secret fetch --watch"
+	WATCHER_PID=$(cat "$W/tmp/watcher.pid")
+	for _ in $(seq 300); do
+		[ "$(cat "$WDEST/k07" 2>/dev/null)" = "$VALUE" ] && break
+		alive "$WATCHER_PID" || break
+		sleep 0.05
+	done
+	[ "$(cat "$WDEST/k07" 2>/dev/null)" = "$VALUE" ] || { sd_dump "$W/watcher.log" 20; fatal "secret fetch --watch did not write $WDEST"; }
+	sleep 0.5
+	say "watch latency: $WATCH_PUTS puts of bench/watch/k07, each timed from its answer to the file switched in by secret fetch --watch"
+	if ! R[watch]=$("$LOADGEN" watch-latency -S "$SOCK" -k "$W/admin.pub" -v "$VALUE_SIZE" -p bench/watch/k07 \
+		-F "$WDEST/k07" -n "$WATCH_PUTS" -g 100 2>"$W/tmp/lg-watch.err") || [ -z "${R[watch]}" ]; then
+		cat "$W/tmp/lg-watch.err" >&2
+		sd_dump "$W/watcher.log" 20
+		fatal "loadgen watch-latency failed"
+	fi
+	stop_pid "$WATCHER_PID" "secret fetch --watch" 10
+	WATCHER_PID=
+	WATCH_SWITCHES=$(grep -c "switched in" "$W/watcher.log")
+	say "$(printf 'watch latency: p50 %.1f ms, p99 %.1f ms (min %.1f, max %.1f) over %s puts; the watcher switched in %s times' \
+		"$(jq -n "$(f watch p50_us) / 1000")" "$(jq -n "$(f watch p99_us) / 1000")" \
+		"$(jq -n "$(f watch min_us) / 1000")" "$(jq -n "$(f watch max_us) / 1000")" "$(f watch ops)" "$WATCH_SWITCHES")"
+
+	# --- boot_storm_ratio: 64 hosts, each its own principal and key,
+	# group and grant, fetch their 20 secrets at one moment; against 64
+	# `ssh -T` no-ops with the same keys to the same sshd at one moment.
+	say "boot storm: $STORM_HOSTS principals with a key, a group and a grant each, $STORM_SECRETS secrets each"
+	mkdir -p "$W/keys/storm"
+	{
+		for ((h = 0; h < STORM_HOSTS; h++)); do
+			hn=$(printf 'h%02d' "$h")
+			rm -f "$W/keys/storm/$hn" "$W/keys/storm/$hn.pub"
+			ssh-keygen -q -t ed25519 -N '' -C "storm-$hn" -f "$W/keys/storm/$hn" </dev/null || fatal ssh-keygen
+			read -r ktype kb64 _ <"$W/keys/storm/$hn.pub"
+			printf '{"action":"group.create","group":"storm-%s"}\n' "$hn"
+			printf '{"action":"principal.create","principal":"storm-%s","key":"%s %s","groups":["storm-%s"]}\n' "$hn" "$ktype" "$kb64" "$hn"
+			for ((i = 0; i < STORM_SECRETS; i++)); do
+				printf '{"action":"secret.put","path":["storm","%s","s%02d"],"value":"%s"}\n' "$hn" "$i" "$VALUE"
+			done
+			printf '{"action":"acl.set","path":["storm","%s"],"group":"storm-%s","permissions":["read"]}\n' "$hn" "$hn"
+		done
+	} >"$W/tmp/storm.ndjson"
+	sock_run "$W/tmp/storm.ndjson" || fatal "setting up the storm's hosts failed"
+	# One host's session: kind fetch or ssh.
+	storm_one() {
+		local key=$W/keys/storm/$2
+		case $1 in
+		fetch)
+			SECRET_IDENTITY=$key secret fetch "storm/$2" --dest "$LIVE_TMPFS/storm/$2" --wait "$STORM_WAIT" </dev/null ;;
+		fetch_stock)
+			SECRET_IDENTITY=$key SECRET_SERVER=secret@127.0.0.1:$STOCK_PORT SECRET_KNOWN_HOSTS=$W/tmp/known_hosts.stock \
+				secret fetch "storm/$2" --dest "$LIVE_TMPFS/storm/$2" --wait "$STORM_WAIT" </dev/null ;;
+		ssh)
+			SSH_AUTH_SOCK="" ssh -F /dev/null -T -p "$SSH_PORT" -i "$key" -o IdentitiesOnly=yes \
+				-o IdentityAgent=none -o BatchMode=yes -o UserKnownHostsFile="$W/known_hosts" \
+				-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o LogLevel=ERROR \
+				-o ControlMaster=no -o ControlPath=none -o KexAlgorithms=curve25519-sha256 \
+				secret@127.0.0.1 </dev/null ;;
+		esac
+	}
+	# storm KIND: every host at once: each process sleeps until one
+	# instant 3 s ahead (the forks are done by then: STORM_READY_MS, the
+	# last one ready, is below 0), then runs.  Sets STORM_MS (the instant
+	# to the last one's end), STORM_FAIL (hosts that failed or, for
+	# fetch, did not get their 20 exact values), STORM_RETRIES (--wait
+	# retries) and STORM_LATE_MS (the last one to get the CPU after the
+	# instant: 64 processes woken at once on this machine's cores).
+	storm() {
+		local kind=$1 dir=$W/tmp/storm-$1 start_us h hn pids=() last=0 late=0 ready=-9999999 st r s e n v
+		rm -rf "$dir" "$LIVE_TMPFS/storm"
+		mkdir -p "$dir" "$LIVE_TMPFS/storm"
+		start_us=$((${EPOCHREALTIME/./} + 3000000))
+		for ((h = 0; h < STORM_HOSTS; h++)); do
+			printf -v hn 'h%02d' "$h"
+			(
+				r=${EPOCHREALTIME/./}
+				d=$((start_us - r))
+				if [ "$d" -gt 0 ]; then
+					printf -v frac '%06d' $((d % 1000000))
+					sleep "$((d / 1000000)).$frac"
+				fi
+				s=${EPOCHREALTIME/./}
+				storm_one "$kind" "$hn" >"$dir/$hn.out" 2>"$dir/$hn.err"
+				st=$?
+				echo "$st $r $s ${EPOCHREALTIME/./}" >"$dir/$hn.end"
+			) &
+			pids+=("$!")
+		done
+		wait "${pids[@]}"
+		STORM_FAIL=0
+		STORM_RETRIES=0
+		for ((h = 0; h < STORM_HOSTS; h++)); do
+			printf -v hn 'h%02d' "$h"
+			read -r st r s e <"$dir/$hn.end" || { STORM_FAIL=$((STORM_FAIL + 1)); continue; }
+			[ "$e" -gt "$last" ] && last=$e
+			[ $((s - start_us)) -gt "$late" ] && late=$((s - start_us))
+			[ $((r - start_us)) -gt "$ready" ] && ready=$((r - start_us))
+			if [ "$kind" != ssh ]; then
+				n=$(find "$LIVE_TMPFS/storm/$hn" -type f 2>/dev/null | wc -l)
+				v=$(cat "$LIVE_TMPFS/storm/$hn/s13" 2>/dev/null)
+				if [ "$st" = 0 ] && { [ "$n" != "$STORM_SECRETS" ] || [ "$v" != "$VALUE" ]; }; then
+					echo "wrote $n files, not the $STORM_SECRETS values expected" >>"$dir/$hn.err"
+					st=wrong
+				fi
+				STORM_RETRIES=$((STORM_RETRIES + $(grep -c "retrying in" "$dir/$hn.err")))
+			fi
+			if [ "$st" != 0 ]; then
+				STORM_FAIL=$((STORM_FAIL + 1))
+				[ "$STORM_FAIL" = 1 ] && say "boot storm ($kind): $hn failed ($st): $(head -c 300 "$dir/$hn.err")"
+			fi
+		done
+		STORM_MS=$(jq -n "($last - $start_us) / 1000 | . * 10 | round / 10")
+		STORM_LATE_MS=$(jq -n "$late / 1000 | . * 10 | round / 10")
+		STORM_READY_MS=$(jq -n "$ready / 1000 | . * 10 | round / 10")
+		[ "$ready" -lt 0 ] || say "boot storm ($kind): the last host was ready only $STORM_READY_MS ms after the instant: this storm started spread out"
+	}
+	# A second sshd, the same but for MaxStartups, left at OpenSSH's
+	# default (10:30:100) as on a machine where nothing raised it: the
+	# storm against it (fetch_stock, info) shows what that limit does.
+	STOCK_PORT=$(free_port) || fatal "no free port"
+	while [ "$STOCK_PORT" = "$SSH_PORT" ]; do STOCK_PORT=$(free_port); done
+	sed -e "s/^Port .*/Port $STOCK_PORT/" -e "s|^PidFile .*|PidFile $W/sshd-stock.pid|" -e '/^MaxStartups /d' \
+		"$W/sshd_config" >"$W/sshd-stock_config"
+	/usr/sbin/sshd -t -f "$W/sshd-stock_config" 2>"$W/sshd-stock.log" || { cat "$W/sshd-stock.log" >&2; fatal "sshd -t: sshd-stock_config"; }
+	spawn "$W/tmp/sshd-stock.pid" "$W/sshd-stock.log" /usr/sbin/sshd -D -e -f "$W/sshd-stock_config" || fatal "cannot start the second sshd"
+	STOCK_PID=$(cat "$W/tmp/sshd-stock.pid")
+	{ cat "$W/known_hosts"; printf '[127.0.0.1]:%s %s\n' "$STOCK_PORT" "$(cut -d' ' -f1,2 "$W/ssh_host_ed25519_key.pub")"; } >"$W/tmp/known_hosts.stock"
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$STOCK_PORT" | grep -q . && break
+		alive "$STOCK_PID" || break
+		sleep 0.05
+	done
+	ss -Hltn "sport = :$STOCK_PORT" | grep -q . || { cat "$W/sshd-stock.log" >&2; fatal "the second sshd does not listen"; }
+	: >"$W/tmp/storm_ssh.t"
+	: >"$W/tmp/storm_fetch.t"
+	: >"$W/tmp/storm_fetch_stock.t"
+	STORM_STOCK_FAILURES=0
+	STORM_STOCK_RETRIES=0
+	STORM_FAILURES=0
+	STORM_SSH_FAILURES=0
+	STORM_RETRIES_ALL=0
+	STORM_LATE_MAX=0
+	say "boot storm: $STORM_REPS x ($STORM_HOSTS ssh -T no-ops at once, then $STORM_HOSTS secret fetch --wait $STORM_WAIT at once)"
+	for ((rep = 1; rep <= STORM_REPS; rep++)); do
+		for k in ssh fetch fetch_stock; do
+			sleep 1    # the last storm's sessions have ended
+			storm "$k"
+			echo "$STORM_MS" >>"$W/tmp/storm_$k.t"
+			case $k in
+			fetch)
+				STORM_FAILURES=$((STORM_FAILURES + STORM_FAIL))
+				STORM_RETRIES_ALL=$((STORM_RETRIES_ALL + STORM_RETRIES)) ;;
+			fetch_stock)
+				STORM_STOCK_FAILURES=$((STORM_STOCK_FAILURES + STORM_FAIL))
+				STORM_STOCK_RETRIES=$((STORM_STOCK_RETRIES + STORM_RETRIES)) ;;
+			ssh)
+				STORM_SSH_FAILURES=$((STORM_SSH_FAILURES + STORM_FAIL)) ;;
+			esac
+			STORM_LATE_MAX=$(jq -n "[$STORM_LATE_MAX, $STORM_LATE_MS] | max")
+			say "boot storm: $STORM_HOSTS x $k: $STORM_MS ms, $STORM_FAIL failed, $STORM_RETRIES retries (the last host ready at $STORM_READY_MS ms from the instant, the last running at +$STORM_LATE_MS ms)"
+		done
+	done
+	STORM_SSH_MS=$(median <"$W/tmp/storm_ssh.t")
+	STORM_FETCH_MS=$(median <"$W/tmp/storm_fetch.t")
+	STORM_STOCK_MS=$(median <"$W/tmp/storm_fetch_stock.t")
+	stop_pid "$STOCK_PID" sshd 10
+	STOCK_PID=
+	rm -rf "$LIVE_TMPFS/storm"
+
+	# --- watchers_idle_rss_mib: 1 000 sessions, each watching a prefix,
+	# idle; the limits raised for them by a reload (max_connections is
+	# read at once), not at the start: the storm ran with the defaults.
+	secretd_log_n=$(wc -l <"$W/secretd.log")
+	sed -i -e '/^max_connections[ =]/d' -e '/^max_sessions_per_principal[ =]/d' "$W/secretd.conf"
+	printf 'max_connections = 1100\nmax_sessions_per_principal = 1100\n' >>"$W/secretd.conf"
+	kill -HUP "$SECRETD_PID"
+	for _ in $(seq 100); do
+		tail -n +"$((secretd_log_n + 1))" "$W/secretd.log" | grep -q "configuration reloaded\|configuration not reloaded" && break
+		sleep 0.1
+	done
+	tail -n +"$((secretd_log_n + 1))" "$W/secretd.log" | grep -q "reloaded max_connections = 1100" ||
+		fatal "secretd did not reload max_connections = 1100"
+	RSS_W0_KIB=$(rss_kib)
+	fifo=$W/tmp/idlew.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$LOADGEN" idle-watches -S "$SOCK" -k "$W/admin.pub" -c "$IDLE_WATCHES" -p bench/idle -H 120 <"$fifo" >"$W/tmp/idlew.out" 2>"$W/tmp/idlew.err" &
+	IDLE_PID=$!
+	exec 8>"$fifo"
+	line=
+	for _ in $(seq 600); do
+		read -r line <"$W/tmp/idlew.out" 2>/dev/null
+		[ -n "${line:-}" ] && break
+		sleep 0.1
+	done
+	[ "${line:-}" = "ready $IDLE_WATCHES" ] || { cat "$W/tmp/idlew.err" >&2; exec 8>&-; fatal "idle-watches: '${line:-}'"; }
+	sleep 1    # let every thread settle
+	RSS_W_KIB=$(rss_kib)
+	THREADS_W=$(awk '/^Threads:/ {print $2}' "/proc/$SECRETD_PID/status")
+	exec 8>&-
+	wait "$IDLE_PID"
+	IDLE_PID=
+	rm -f "$fifo"
+	say "secretd VmRSS: $RSS_W0_KIB KiB before, $RSS_W_KIB KiB with $IDLE_WATCHES idle watches ($THREADS_W threads)"
+	case ${LIVE_TMPFS:-} in /dev/shm/secretd-bench.?*) rm -rf "$LIVE_TMPFS" ;; esac
+	LIVE_OK=1
+fi
+
 # --------------------------------------------------------------- scale
 # The same principal, path shape and ACL in a ~1 000-node store and then
 # in one of 1 000 000 nodes, 10 000 principals, 1 000 groups, 100 000
@@ -571,6 +828,27 @@ if [ "$SCALE_OK" = 1 ]; then
 	SCALE_RATIO=$(ratio "$BIG_P50" "$SMALL_P50")
 	SCALE_RATIO_VS_BASE=$(jq -n "($BIG_P50 / ${SETTLE_P50[large]}) / ($SMALL_P50 / ${SETTLE_P50[small]}) * 1000 | round / 1000")
 fi
+# the live-delivery keys (null when BENCH_LIVE=0)
+WATCH_P50_MS=null WATCH_P99_MS=null WATCH_MIN_MS=null WATCH_MAX_MS=null WATCH_N=null
+STORM_RATIO=null STORM_FAILS=null STORM_SSH_FAILS=null STORM_RETR=null STORM_F_MS=null STORM_S_MS=null
+STORM_F_RUNS=null STORM_S_RUNS=null STORM_LATE=null STOCK_RATIO=null STOCK_FAILS=null STOCK_RETR=null STOCK_MS=null STOCK_RUNS=null RSS_W_MIB=null RSS_W=null RSS_W0=null THR_W=null
+if [ "$LIVE_OK" = 1 ]; then
+	WATCH_P50_MS=$(jq -n "$(f watch p50_us) / 1000 | . * 10 | round / 10")
+	WATCH_P99_MS=$(jq -n "$(f watch p99_us) / 1000 | . * 10 | round / 10")
+	WATCH_MIN_MS=$(jq -n "$(f watch min_us) / 1000 | . * 10 | round / 10")
+	WATCH_MAX_MS=$(jq -n "$(f watch max_us) / 1000 | . * 10 | round / 10")
+	WATCH_N=$(f watch ops)
+	STORM_RATIO=$(ratio "$STORM_FETCH_MS" "$STORM_SSH_MS")
+	STORM_FAILS=$STORM_FAILURES STORM_SSH_FAILS=$STORM_SSH_FAILURES STORM_RETR=$STORM_RETRIES_ALL
+	STORM_F_MS=$STORM_FETCH_MS STORM_S_MS=$STORM_SSH_MS STORM_LATE=$STORM_LATE_MAX
+	STORM_F_RUNS=$(jq -s . "$W/tmp/storm_fetch.t")
+	STORM_S_RUNS=$(jq -s . "$W/tmp/storm_ssh.t")
+	STOCK_RATIO=$(ratio "$STORM_STOCK_MS" "$STORM_SSH_MS")
+	STOCK_FAILS=$STORM_STOCK_FAILURES STOCK_RETR=$STORM_STOCK_RETRIES STOCK_MS=$STORM_STOCK_MS
+	STOCK_RUNS=$(jq -s . "$W/tmp/storm_fetch_stock.t")
+	RSS_W_MIB=$(jq -n "$RSS_W_KIB / 1024 * 10 | round / 10")
+	RSS_W=$RSS_W_KIB RSS_W0=$RSS_W0_KIB THR_W=$THREADS_W
+fi
 jq -n \
 	--argjson nproc "$(nproc)" \
 	--argjson get_throughput_ratio "$(ratio "$(f get32 ops_per_s)" "$(f pgsa32 ops_per_s)")" \
@@ -587,6 +865,19 @@ jq -n \
 	--argjson secret_fetch_ms "$FETCH_MS" --argjson secret_fetch_disk_ms "$FETCH_DISK_MS" \
 	--argjson etcd_get_ratio "$ETCD_RATIO" \
 	--argjson rss_idle_256_mib "$(jq -n "$RSS_IDLE_KIB / 1024 * 10 | round / 10")" \
+	--argjson watch_p50 "$WATCH_P50_MS" --argjson watch_p99 "$WATCH_P99_MS" \
+	--argjson watch_min "$WATCH_MIN_MS" --argjson watch_max "$WATCH_MAX_MS" --argjson watch_n "$WATCH_N" \
+	--argjson storm_ratio "$STORM_RATIO" --argjson storm_failures "$STORM_FAILS" \
+	--argjson storm_ssh_failures "$STORM_SSH_FAILS" --argjson storm_retries "$STORM_RETR" \
+	--argjson storm_fetch_ms "$STORM_F_MS" --argjson storm_ssh_ms "$STORM_S_MS" \
+	--argjson storm_fetch_runs "$STORM_F_RUNS" --argjson storm_ssh_runs "$STORM_S_RUNS" \
+	--argjson storm_late "$STORM_LATE" --argjson storm_hosts "$STORM_HOSTS" \
+	--argjson storm_secrets "$STORM_SECRETS" --argjson storm_wait "$STORM_WAIT" \
+	--argjson watchers_rss_mib "$RSS_W_MIB" --argjson watchers_rss_kib "$RSS_W" \
+	--argjson watchers_rss_before_kib "$RSS_W0" --argjson watchers_threads "$THR_W" \
+	--argjson idle_watches "$IDLE_WATCHES" \
+	--argjson stock_ratio "$STOCK_RATIO" --argjson stock_failures "$STOCK_FAILS" \
+	--argjson stock_retries "$STOCK_RETR" --argjson stock_ms "$STOCK_MS" --argjson stock_runs "$STOCK_RUNS" \
 	--argjson get32 "${R[get32]}" --argjson pgsa32 "${R[pgsa32]}" --argjson pgsel32 "${R[pgsel32]}" \
 	--argjson put32 "${R[put32]}" --argjson pgins32 "${R[pgins32]}" \
 	--argjson get1 "${R[get1]}" --argjson pgsa1 "${R[pgsa1]}" \
@@ -621,6 +912,10 @@ jq -n \
   ssh_fetch100_ratio: $ssh_fetch100_ratio,
   etcd_get_ratio: $etcd_get_ratio,
   rss_idle_256_mib: $rss_idle_256_mib,
+  watch_latency_ms: (if $watch_p50 == null then null else {p50: $watch_p50, p99: $watch_p99} end),
+  boot_storm_ratio: $storm_ratio,
+  boot_storm_failures: $storm_failures,
+  watchers_idle_rss_mib: $watchers_rss_mib,
 
   secretd_get_32_ops_per_s: $get32.ops_per_s,
   secretd_get_32_p50_us: $get32.p50_us,
@@ -662,6 +957,30 @@ jq -n \
   etcd_get_32_serializable_ops_per_s: $etcd_ops_s,
   rss_idle_256_kib: $rss_idle_kib,
   rss_no_conn_after_load_kib: $rss_before_kib,
+  watch_latency_p50_ms: $watch_p50,
+  watch_latency_p99_ms: $watch_p99,
+  watch_latency_min_ms: $watch_min,
+  watch_latency_max_ms: $watch_max,
+  watch_latency_puts: $watch_n,
+  boot_storm_fetch_ms: $storm_fetch_ms,
+  boot_storm_ssh_noop_ms: $storm_ssh_ms,
+  boot_storm_fetch_runs_ms: $storm_fetch_runs,
+  boot_storm_ssh_noop_runs_ms: $storm_ssh_runs,
+  boot_storm_ssh_noop_failures: $storm_ssh_failures,
+  boot_storm_wait_retries: $storm_retries,
+  boot_storm_latest_start_ms: $storm_late,
+  boot_storm_stock_maxstartups_ratio: $stock_ratio,
+  boot_storm_stock_maxstartups_failures: $stock_failures,
+  boot_storm_stock_maxstartups_wait_retries: $stock_retries,
+  boot_storm_stock_maxstartups_fetch_ms: $stock_ms,
+  boot_storm_stock_maxstartups_fetch_runs_ms: $stock_runs,
+  boot_storm_hosts: $storm_hosts,
+  boot_storm_secrets_per_host: $storm_secrets,
+  boot_storm_wait_s: $storm_wait,
+  watchers_idle_rss_kib: $watchers_rss_kib,
+  rss_before_watchers_kib: $watchers_rss_before_kib,
+  secretd_threads_with_idle_watches: $watchers_threads,
+  idle_watches: $idle_watches,
   secretd_threads_with_256_idle: $threads,
   concurrency: $conc,
   measured_secs: $secs,
@@ -685,6 +1004,11 @@ jq -n \
     scale_p50_ratio_vs_baseline: "scale_p50_ratio with the p50 of each store first divided by the single-connection p50 of the raw baseline in a 2 s run just before it (scale_settle): what the size of the store costs secretd, without what it costs the machine",
     scale_p50_ratio: "single-connection secret.get p50 by a non-admin principal (read via a group grant) in the large store / the same in the small store",
     rss_idle_256_mib: "VmRSS of secretd with 256 idle hello-ed socket connections, after the load runs",
+    watch_latency_ms: "p50 and p99, ms, over the puts (watch_latency_puts): from the answer to a secret.put of a new 64-byte value of bench/watch/k07 on secretd'"'"'s socket to the file k07 holding that value in the directory of `secret fetch bench/watch --dest DIR --watch` (the secret client over the real sshd and secret-shell, DIR on tmpfs, 20 secrets under the prefix); the file seen by inotify and a read every 2 ms; a pause of 100 to 200 ms between puts",
+    boot_storm_ratio: "64 distinct principals (a key, a group and a read grant each) running `secret fetch storm/hNN --dest DIR --wait 120` (20 secrets each) at one instant: ms from that instant to the last one done / 64 `ssh -T -o KexAlgorithms=curve25519-sha256 secret@127.0.0.1` with the same keys, an empty command and stdin from /dev/null, at one instant (each through the forced secret-shell: hello, then end of input); same sshd (MaxStartups 100:30:300, as the shipped sshd snippet), secretd with max_connections at its default (256); the median of boot_storm_*_runs_ms of each side",
+    boot_storm_failures: "hosts of the boot storms that did not get their 20 exact values within --wait (exit status not 0, or the files wrong), over every storm run; must be 0",
+    boot_storm_stock_maxstartups_ratio: "the boot storm of boot_storm_ratio against a second sshd, the same but for MaxStartups left at OpenSSH'"'"'s default (10:30:100) / the same no-op baseline: what a data-centre power-on meets where MaxStartups was not raised (refused connections are retried by --wait)",
+    watchers_idle_rss_mib: "VmRSS of secretd with 1000 idle socket sessions each watching a prefix (secret.watch answered), after the load runs and the storms",
     postgresql: ("PostgreSQL " + $pgver + ", fsync = " + $fsync + ", synchronous_commit = on, one server for every measurement"),
     etcd: ("etcd " + $etcdver),
     source: ("git " + $git_head + (if $git_dirty > 0 then " with \($git_dirty) modified tracked files" else "" end)),
@@ -718,6 +1042,13 @@ fi
 row ssh_get_many100_ratio "$(j ssh_get_many100_ratio)" "(info)" "one get_many of 100: $(j ssh_get_many100_ms) ms"
 row etcd_get_ratio "$(j etcd_get_ratio)" ">= 1.0" "get $(j secretd_get_32_ops_per_s)/s vs etcd $(j etcd_get_32_ops_per_s)/s (serializable $(j etcd_get_32_serializable_ops_per_s)/s)"
 row rss_idle_256_mib "$(j rss_idle_256_mib)" "<= 64" "$(j rss_idle_256_kib) KiB, $(j secretd_threads_with_256_idle) threads"
+if [ "$LIVE_OK" = 1 ]; then
+	row watch_latency_ms "$(jq -r '.watch_latency_ms.p50' "$OUT")" "<= 500" "put acknowledged to the file switched in by fetch --watch: p50 $(jq -r '.watch_latency_ms.p50' "$OUT") ms, p99 $(jq -r '.watch_latency_ms.p99' "$OUT") ms ($(j watch_latency_puts) puts)"
+	row boot_storm_ratio "$(j boot_storm_ratio)" "<= 1.5" "64 hosts x secret fetch of 20: $(j boot_storm_fetch_ms) ms vs 64 x ssh -T no-op $(j boot_storm_ssh_noop_ms) ms (runs $(jq -c .boot_storm_fetch_runs_ms "$OUT") / $(jq -c .boot_storm_ssh_noop_runs_ms "$OUT"))"
+	row boot_storm_failures "$(j boot_storm_failures)" "0" "hosts without their secrets within --wait $(j boot_storm_wait_s); $(j boot_storm_wait_retries) --wait retries; no-op failures $(j boot_storm_ssh_noop_failures)"
+	row "  stock MaxStartups" "$(j boot_storm_stock_maxstartups_ratio)" "(info)" "the same storm to an sshd with MaxStartups 10:30:100: $(j boot_storm_stock_maxstartups_fetch_ms) ms, $(j boot_storm_stock_maxstartups_failures) failed, $(j boot_storm_stock_maxstartups_wait_retries) --wait retries"
+	row watchers_idle_rss_mib "$(j watchers_idle_rss_mib)" "<= 64" "$(j watchers_idle_rss_kib) KiB with $(j idle_watches) idle watches ($(j rss_before_watchers_kib) KiB before), $(j secretd_threads_with_idle_watches) threads"
+fi
 
 # ------------------------------------------------- high availability
 # (DESIGN §11) tests/ha/run.sh in its own namespaces, after the rest:

@@ -10,11 +10,14 @@ command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activat
 CREDPY=$SD_LIB_DIR/cred.py
 CS=$RUNDIR/cred-$$.sock
 
+# the transient unit of the systemd-run case below
+RUNUNIT=secretd-t84-$$.service
 printf 'pa$$ word\n' | secret put cr/app/db >/dev/null || die "put"
 cat >"$T/cred.conf" <<CONF
 # UNIT        ID      = secret path
 app.service   dbpass  = cr/app/db
 app.service   gone    = cr/app/none
+$RUNUNIT dbpass = cr/app/db
 CONF
 # (systemd-socket-activate passes only the variables named with -E)
 helper_start cs systemd-socket-activate -l "$CS" -E SECRET_SERVER \
@@ -53,5 +56,35 @@ describe "still serving after all that"
 expect_exit 0 "$CREDPY" "$CS" app.service dbpass
 expect_out_exact 'pa$$ word
 '
+
+describe "systemd itself: systemd-run -p LoadCredential=ID:SOCKET gets the mapped secret"
+# Only where systemd is the machine's init (a container without it has
+# no manager to ask); systemd connects as root from @RANDOM/unit/UNIT/ID.
+# Not `ps -p 1`: run.sh runs the tests in a PID namespace of their own,
+# where PID 1 is run.sh; /run/systemd/system is sd_booted(3)'s own test,
+# and the manager is reached through /run/systemd/private.
+if [ ! -d /run/systemd/system ]; then
+	skip_case "systemd is not this machine's init (no /run/systemd/system): no real LoadCredential= to test"
+elif ! command -v systemd-run >/dev/null; then
+	skip_case "no systemd-run"
+elif ! timeout 10 systemctl show -p Version --value >/dev/null 2>&1; then
+	skip_case "systemd's manager does not answer systemctl here"
+else
+	# (single quotes: systemd expands ${CREDENTIALS_DIRECTORY} itself)
+	# shellcheck disable=SC2016
+	run timeout 60 systemd-run --quiet --wait --pipe --collect --unit="$RUNUNIT" \
+		-p LoadCredential="dbpass:$CS" cat '${CREDENTIALS_DIRECTORY}/dbpass'
+	expect_rc 0
+	expect_out_exact 'pa$$ word
+'
+	expect_contains "$(cat "$T/cs.log")" "credential-server: $RUNUNIT dbpass: sent cr/app/db" "logged with the unit's name"
+	describe "systemd-run: an unmapped credential gets nothing"
+	# shellcheck disable=SC2016
+	run timeout 60 systemd-run --quiet --wait --pipe --collect --unit="${RUNUNIT%.service}-other.service" \
+		-p LoadCredential="other:$CS" cat '${CREDENTIALS_DIRECTORY}/other'
+	expect_out ""
+	expect_contains "$(cat "$T/cs.log")" "${RUNUNIT%.service}-other.service other is not in the map: nothing sent" "logged"
+fi
+
 expect_eq "$(grep -cE "$SD_SAN_RE" "$T/cs.log")" 0 "no sanitizer report"
 done_testing
