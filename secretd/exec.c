@@ -513,6 +513,9 @@ worker_main(void *arg)
 		eq_batch_end(&q.queue, kind);
 		q.batches++;
 		q.batched += n;
+		/* what waited for this batch's end may run now */
+		if (eq_queued(&q.queue) > 0)
+			pthread_cond_signal(&q.work);
 		pthread_mutex_unlock(&q.mu);
 		for (i = 0; i < n; i++)		/* not under q.mu */
 			sem_post(&((struct item *)batch[i])->done);

@@ -58,9 +58,12 @@ eq_take(struct exec_queue *q, struct eq_node **batch)
 	enum eq_kind kind;
 	int nb = 0, stmt = -1;
 
-	if (q->head == NULL)
+	for (n = q->head; n != NULL; n = n->next)
+		if (q->busy[n->kind] < EQ_BATCHES_PER_KIND)
+			break;
+	if (n == NULL)
 		return 0;
-	kind = q->head->kind;
+	kind = n->kind;
 	for (n = q->head; n != NULL; n = next) {
 		next = n->next;
 		n->next = NULL;

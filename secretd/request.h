@@ -137,8 +137,9 @@ struct plan {
 };
 void	plan_free(struct plan *pl);
 
-/* From finish: nothing was done; run the request whole, alone. */
-#define DEFER_ALONE	(-1)
+/* From finish: nothing was done; run the request whole, alone.  Positive,
+ * so that it is none of the SD_E* codes (all negative). */
+#define DEFER_ALONE	1
 
 /* Set a formatted error message; returns err for "return req_fail(...)". */
 int	req_fail(struct request *r, int err, const char *fmt, ...)

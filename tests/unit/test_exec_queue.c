@@ -94,8 +94,10 @@ test_same_key_waits_for_the_next_batch(void **state)
 	assert_ptr_equal(batch[0], &n[0]);
 	assert_ptr_equal(batch[1], &n[2]);
 	/* the second and the fourth, in order, one per batch */
+	eq_batch_end(&q, EQ_WRITE);
 	assert_int_equal(eq_take(&q, batch), 1);
 	assert_ptr_equal(batch[0], &n[1]);
+	eq_batch_end(&q, EQ_WRITE);
 	assert_int_equal(eq_take(&q, batch), 1);
 	assert_ptr_equal(batch[0], &n[3]);
 }
@@ -139,6 +141,31 @@ test_batch_sizes(void **state)
 	assert_int_equal(eq_take(&q, batch), 1);
 }
 
+static void
+test_two_batches_per_kind(void **state)
+{
+	struct exec_queue q = { 0 };
+	struct eq_node n[5], *batch[EQ_READ_BATCH_MAX];
+
+	(void)state;
+	eq_push(&q, node(&n[0], EQ_WRITE, 2, "{a}"));
+	assert_int_equal(eq_take(&q, batch), 1);
+	eq_push(&q, node(&n[1], EQ_WRITE, 2, "{b}"));
+	assert_int_equal(eq_take(&q, batch), 1);
+	/* two changes' batches run: the next ones wait and gather, while
+	 * a read may still go */
+	eq_push(&q, node(&n[2], EQ_WRITE, 2, "{c}"));
+	eq_push(&q, node(&n[3], EQ_READ, 1, NULL));
+	eq_push(&q, node(&n[4], EQ_WRITE, 2, "{d}"));
+	assert_int_equal(eq_take(&q, batch), 1);
+	assert_ptr_equal(batch[0], &n[3]);
+	assert_int_equal(eq_take(&q, batch), 0);
+	eq_batch_end(&q, EQ_WRITE);
+	assert_int_equal(eq_take(&q, batch), 2);
+	assert_ptr_equal(batch[0], &n[2]);
+	assert_ptr_equal(batch[1], &n[4]);
+}
+
 int
 main(void)
 {
@@ -148,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_same_key_waits_for_the_next_batch),
 		cmocka_unit_test(test_one_statement_per_batch),
 		cmocka_unit_test(test_batch_sizes),
+		cmocka_unit_test(test_two_batches_per_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
