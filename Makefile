@@ -201,9 +201,13 @@ dev-down:
 demo: dev-up
 	@tests/integration/demo.sh
 
+# bench-nohint/: secretd built without the lone get's guess, for the
+# A/B that says whether get_hint.c pays (get_hint_p50_ratio)
 bench: all
 	@$(MAKE) $(BUILD)/bench/loadgen
-	tests/bench/run.sh $(BUILD)/bench/loadgen
+	@$(MAKE) BUILD=build/bench-nohint BIN=build/bench-nohint/bin \
+	    CFLAGS='$(CFLAGS) -DSECRETD_NO_GET_HINT' build/bench-nohint/bin/secretd
+	BENCH_NOHINT_BIN=build/bench-nohint/bin tests/bench/run.sh $(BUILD)/bench/loadgen
 
 $(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c) $(LIB_A)
 	@mkdir -p $(dir $@)
