@@ -2,8 +2,14 @@
  * store.c - the SQL of secretd, in one place.
  *
  * Each statement is a bounded number of index lookups: paths resolve
- * level by level through node(parent_id, name) (sd_resolve in
- * sql/001_baseline.sql), never by scanning the tree.  Statements that change
+ * level by level through node(parent_id, name), never by scanning the
+ * tree.  The caller's permission at a path is computed one way, by
+ * PATHS_WALK, for one request or a batch alike (node_perms, get_many,
+ * get_audited, put_lock).  Two other walks are not the caller's
+ * permission: sd_resolve (sql/001_baseline.sql) finds a path's nodes
+ * for acl.get and acl.who, which list every group's grants; get_tree
+ * carries the caller's permission, found by node_perms, down a subtree.
+ * Statements that change
  * versions lock the node row first, so concurrent writers to one secret
  * are serialised and none is lost.  A lock that waited behind a writer
  * returns that writer's node row but not its version row (the snapshot
