@@ -657,11 +657,17 @@ exec_audit(struct request *r, const char *action, int err)
 static int
 check_global(struct request *r, int needed)
 {
-	const char *v[2] = { req_principal_param(r), req_key_param(r) };
+	struct params p;
 	PGresult *res;
 	int e, held;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_principal(&p, r);
+	params_key(&p, r);
+	e = db_exec(r->db, ST_GLOBAL_PERMS, p.n, params_v(&p), NULL, NULL,
+	    &res);
+	params_free(&p);
+	if (e != 0)
 		return e;
 	held = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);

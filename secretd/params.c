@@ -1,6 +1,7 @@
 /*
  * params.c - typed statement parameters (params.h).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,21 @@ void
 params_text(struct params *p, const char *s)
 {
 	params_take(p, s ? xstrdup(s) : NULL);
+}
+
+void
+params_bytea(struct params *p, const void *b, size_t n)
+{
+	int i = slot(p);
+
+	if (n > INT_MAX)
+		fatal("params: a bytea of %zu bytes", n);
+	p->own[i] = xmalloc(n ? n : 1);
+	memcpy(p->own[i], b, n);
+	p->v[i] = p->own[i];
+	p->len[i] = (int)n;
+	p->fmt[i] = 1;
+	p->binary = 1;
 }
 
 void
