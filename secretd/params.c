@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "params.h"
 #include "xmalloc.h"
@@ -74,7 +76,12 @@ params_free(struct params *p)
 {
 	int i;
 
-	for (i = 0; i < p->n; i++)
-		free(p->own[i]);
-	memset(p, 0, sizeof(*p));
+	/* wiped: a builder may carry a hash to look up (audit.hash) */
+	for (i = 0; i < p->n; i++) {
+		if (p->fmt[i])
+			freezero(p->own[i], (size_t)p->len[i]);
+		else
+			freezero_str(p->own[i]);
+	}
+	sodium_memzero(p, sizeof(*p));
 }

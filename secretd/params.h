@@ -36,6 +36,7 @@ void	params_text(struct params *p, const char *s);	/* copied; NULL:
 void	params_take(struct params *p, char *s);	/* owned from now */
 void	params_bytea(struct params *p, const void *b, size_t n); /* copied */
 void	params_null(struct params *p);
+/* Free and wipe what p holds; p is empty again (params_init). */
 void	params_free(struct params *p);
 /* The values, for db_exec. */
 static inline const char *const *
