@@ -110,10 +110,8 @@ old_grant(struct request *r, int global, long long node, const char *group,
 	if (!global)
 		params_int(&p, node);
 	params_text(&p, group);
-	e = db_exec(r->db, global ? ST_GLOBAL_GRANT_OLD : ST_GRANT_OLD, p.n,
-	    params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, global ? ST_GLOBAL_GRANT_OLD :
+	    ST_GRANT_OLD, &p, &res)) != 0)
 		return e;
 	*gid = PQgetisnull(res, 0, 0) ? 0 :
 	    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -169,10 +167,8 @@ act_acl_set(struct request *r)
 	params_init(&p);
 	if (!global) {
 		params_take(&p, store_path_param(&r->path));
-		e = db_exec(r->db, ST_ENSURE_PATH, p.n, params_v(&p), NULL,
-		    NULL, &res);
-		params_free(&p);	/* and empty again */
-		if (e != 0)
+		/* which leaves p empty again */
+		if ((e = db_exec_params(r->db, ST_ENSURE_PATH, &p, &res)) != 0)
 			return e;
 		params_text(&p, PQgetvalue(res, 0, 0));	/* the node */
 		PQclear(res);
@@ -180,11 +176,9 @@ act_acl_set(struct request *r)
 	params_int(&p, gid);
 	if (want)
 		params_int(&p, want);
-	e = db_run(r->db, global ? (want ? ST_GLOBAL_GRANT_SET :
+	return db_run_params(r->db, global ? (want ? ST_GLOBAL_GRANT_SET :
 	    ST_GLOBAL_GRANT_DELETE) : (want ? ST_GRANT_SET : ST_GRANT_DELETE),
-	    p.n, params_v(&p));
-	params_free(&p);
-	return e;
+	    &p);
 }
 
 static const char *const who_order[] = { "discover", "read", "write",

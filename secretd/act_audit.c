@@ -206,10 +206,7 @@ act_audit_query(struct request *r)
 	else
 		params_null(&q);
 	params_int(&q, limit);
-	e = db_exec(r->db, ST_AUDIT_QUERY, q.n, params_v(&q), NULL, NULL,
-	    &res);
-	params_free(&q);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_AUDIT_QUERY, &q, &res)) != 0)
 		return e;
 	rows = json_array();
 	n = PQntuples(res);
@@ -307,9 +304,7 @@ each_row(struct request *r, int stmt, struct verify *v,
 		params_init(&p);
 		params_int(&p, after);
 		params_int(&p, VERIFY_PAGE);
-		e = db_exec(r->db, stmt, p.n, params_v(&p), NULL, NULL, &res);
-		params_free(&p);
-		if (e != 0)
+		if ((e = db_exec_params(r->db, stmt, &p, &res)) != 0)
 			return e;
 		n = PQntuples(res);
 		for (i = 0; i < n; i++)
@@ -419,10 +414,7 @@ is_sealed(struct request *r, long long id, int *e)
 
 	params_init(&p);
 	params_int(&p, id);
-	*e = db_exec(r->db, ST_AUDIT_SEALED, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (*e != 0)
+	if ((*e = db_exec_params(r->db, ST_AUDIT_SEALED, &p, &res)) != 0)
 		return -1;
 	sealed = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
@@ -582,10 +574,8 @@ act_audit_hash(struct request *r)
 	sodium_memzero(hex, sizeof(hex));
 	params_take(&p, store_path_param(&r->path));
 	params_int(&p, HASH_ROWS_MAX + 1);
-	e = db_exec(r->db, ST_AUDIT_HASH_ROWS, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);	/* wipes the hash */
-	if (e != 0)
+	/* freed, and the hash wiped, either way */
+	if ((e = db_exec_params(r->db, ST_AUDIT_HASH_ROWS, &p, &res)) != 0)
 		return e;
 	rows = json_array();
 	n = PQntuples(res);
@@ -738,10 +728,7 @@ act_audit_report(struct request *r)
 
 	params_init(&p);
 	params_int(&p, secs);
-	e = db_exec(r->db, ST_REPORT_STALE, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_REPORT_STALE, &p, &res)) != 0)
 		return e;
 	a = json_array();
 	for (i = 0; i < PQntuples(res); i++) {

@@ -312,9 +312,7 @@ by_prefix(struct request *r)
 	params_int(&p, PERM_READ);
 	params_int(&p, ANSWER_MAX);
 	params_key(&p, r);
-	e = db_exec(r->db, ST_GET_TREE, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_GET_TREE, &p, &res)) != 0)
 		return e;
 	n = PQntuples(res);
 	total = n > 0 ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : 0;

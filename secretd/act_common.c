@@ -92,10 +92,7 @@ req_global_perms(struct request *r, int *perms)
 	params_init(&p);
 	params_principal(&p, r);
 	params_key(&p, r);
-	e = db_exec(r->db, ST_GLOBAL_PERMS, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_GLOBAL_PERMS, &p, &res)) != 0)
 		return e;
 	*perms = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);

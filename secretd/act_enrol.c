@@ -248,10 +248,7 @@ act_enrol_token_create(struct request *r)
 	params_text(&p, cidrs);
 	params_int(&p, ttl);
 	params_text(&p, r->sess->principal);
-	e = db_exec(r->db, ST_TOKEN_CREATE, p.n, params_v(&p),
-	    params_lengths(&p), params_formats(&p), &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_TOKEN_CREATE, &p, &res)) != 0)
 		goto out;
 	if ((size_t)atoi(PQgetvalue(res, 0, 2)) != ngroups) {
 		e = req_fail(r, SD_ENOTFOUND, "no such group");
@@ -354,10 +351,7 @@ act_enrol_token_revoke(struct request *r)
 	json_object_set_new(r->detail, "token_id", json_integer(id));
 	params_init(&p);
 	params_int(&p, id);
-	e = db_exec(r->db, ST_TOKEN_REVOKE, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_TOKEN_REVOKE, &p, &res)) != 0)
 		return e;
 	n = PQntuples(res);
 	PQclear(res);
@@ -419,18 +413,15 @@ bind_key(struct request *r, const char *name, int allow_rekey,
 		if ((e = delegate_rekey_target(r, id, name, group_ids)) != 0)
 			return e;
 		params_int(&p, id);
-		e = db_run(r->db, ST_PRINCIPAL_KEYS_DELETE, p.n, params_v(&p));
-		params_free(&p);
-		if (e != 0)
+		if ((e = db_run_params(r->db, ST_PRINCIPAL_KEYS_DELETE,
+		    &p)) != 0)
 			return e;
 		*rekeyed = 1;
 	} else {
 		r->why = NULL;
 		params_text(&p, name);
-		e = db_exec(r->db, ST_PRINCIPAL_CREATE, p.n, params_v(&p),
-		    NULL, NULL, &res);
-		params_free(&p);
-		if (e != 0)
+		if ((e = db_exec_params(r->db, ST_PRINCIPAL_CREATE, &p,
+		    &res)) != 0)
 			return e;
 		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
@@ -439,17 +430,14 @@ bind_key(struct request *r, const char *name, int allow_rekey,
 	params_int(&p, id);
 	params_text(&p, k->type);
 	params_text(&p, k->b64);
-	e = db_run(r->db, ST_KEY_ADD, p.n, params_v(&p));
-	params_free(&p);
+	e = db_run_params(r->db, ST_KEY_ADD, &p);
 	if (e == SD_EEXISTS)
 		return req_fail(r, e, "this key already belongs to a principal");
 	if (e != 0)
 		return e;
 	params_int(&p, id);
 	params_text(&p, group_ids);
-	e = db_run(r->db, ST_MEMBER_ADD_IDS, p.n, params_v(&p));
-	params_free(&p);
-	return e;
+	return db_run_params(r->db, ST_MEMBER_ADD_IDS, &p);
 }
 
 int

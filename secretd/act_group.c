@@ -74,11 +74,11 @@ act_group_list(struct request *r)
 }
 
 /*
- * Resolve "group" and "member" into ids, as the parameters of
- * member_add and member_remove (member, group).  To add, the
- * delegation rule is checked on the group before the member is looked
- * up: a caller that may not add to the group learns nothing of the
- * member's existence.
+ * Resolve "group" and "member" into ids, added to p (only when both
+ * are found) as the parameters of member_add and member_remove:
+ * member, group.  To add, the delegation rule is checked on the group
+ * before the member is looked up: a caller that may not add to the
+ * group learns nothing of the member's existence.
  */
 static int
 member_ids(struct request *r, struct params *p, int adding)
@@ -114,11 +114,10 @@ act_group_member_add(struct request *r)
 	int e;
 
 	params_init(&p);
-	if ((e = member_ids(r, &p, 1)) == 0 &&
-	    (e = db_run(r->db, ST_MEMBER_ADD, p.n, params_v(&p))) ==
-	    SD_EEXISTS)
-		e = req_fail(r, e, "already a member");
-	params_free(&p);
+	if ((e = member_ids(r, &p, 1)) != 0)
+		return e;
+	if ((e = db_run_params(r->db, ST_MEMBER_ADD, &p)) == SD_EEXISTS)
+		return req_fail(r, e, "already a member");
 	return e;
 }
 
@@ -130,11 +129,8 @@ act_group_member_remove(struct request *r)
 	int e;
 
 	params_init(&p);
-	if ((e = member_ids(r, &p, 0)) == 0)
-		e = db_exec(r->db, ST_MEMBER_REMOVE, p.n, params_v(&p), NULL,
-		    NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = member_ids(r, &p, 0)) != 0 ||
+	    (e = db_exec_params(r->db, ST_MEMBER_REMOVE, &p, &res)) != 0)
 		return e;
 	return count_or_missing(r, res, "not a member");
 }
@@ -154,9 +150,7 @@ act_group_member_list(struct request *r)
 		return e;
 	params_init(&p);
 	params_int(&p, gid);
-	e = db_exec(r->db, ST_MEMBER_LIST, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_MEMBER_LIST, &p, &res)) != 0)
 		return e;
 	members = json_array();
 	for (i = 0; i < PQntuples(res); i++)

@@ -44,8 +44,7 @@ add_key(struct request *r, long long pid, const struct sshkey_pub *k)
 	params_int(&p, pid);
 	params_text(&p, k->type);
 	params_text(&p, k->b64);
-	e = db_run(r->db, ST_KEY_ADD, p.n, params_v(&p));
-	params_free(&p);
+	e = db_run_params(r->db, ST_KEY_ADD, &p);
 	if (e == SD_EEXISTS)
 		return req_fail(r, e, "this key already belongs to a "
 		    "principal");
@@ -116,8 +115,7 @@ act_principal_create(struct request *r)
 		params_init(&p);
 		params_int(&p, pid);
 		params_text(&p, ids);
-		e = db_run(r->db, ST_MEMBER_ADD_IDS, p.n, params_v(&p));
-		params_free(&p);
+		e = db_run_params(r->db, ST_MEMBER_ADD_IDS, &p);
 	}
 out:
 	free(ids);
@@ -276,9 +274,7 @@ act_principal_key_remove(struct request *r)
 	params_init(&p);
 	params_int(&p, id);
 	params_text(&p, fp);
-	e = db_exec(r->db, ST_KEY_REMOVE, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_KEY_REMOVE, &p, &res)) != 0)
 		goto out;
 	n = atoi(PQcmdTuples(res));
 	PQclear(res);

@@ -318,10 +318,8 @@ act_secret_list(struct request *r)
 	params_init(&p);
 	params_int(&p, node);
 	params_int(&p, LIST_MAX + 1);
-	e = db_exec(r->db, recursive ? ST_LIST_TREE : ST_LIST, p.n,
-	    params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, recursive ? ST_LIST_TREE : ST_LIST, &p,
+	    &res)) != 0)
 		return e;
 	entries = json_array();
 	n = PQntuples(res);
@@ -348,9 +346,7 @@ act_secret_history(struct request *r)
 		return e;
 	params_init(&p);
 	params_int(&p, node);
-	e = db_exec(r->db, ST_HISTORY, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_HISTORY, &p, &res)) != 0)
 		return e;
 	if ((n = PQntuples(res)) == 0) {
 		PQclear(res);
@@ -398,10 +394,7 @@ act_secret_delete(struct request *r)
 		params_int(&p, node);
 		params_text(&p, r->sess->principal);
 		params_int(&p, r->ctx->cfg->max_versions);
-		e = db_exec(r->db, ST_DELETE_TREE, p.n, params_v(&p), NULL,
-		    NULL, &res);
-		params_free(&p);
-		if (e != 0)
+		if ((e = db_exec_params(r->db, ST_DELETE_TREE, &p, &res)) != 0)
 			return e;
 		n = PQntuples(res);
 		PQclear(res);
@@ -419,9 +412,7 @@ act_secret_delete(struct request *r)
 	params_int(&p, current + 1);
 	params_text(&p, r->sess->principal);
 	params_int(&p, r->ctx->cfg->max_versions);
-	e = db_run(r->db, ST_TOMBSTONE, p.n, params_v(&p));
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_run_params(r->db, ST_TOMBSTONE, &p)) != 0)
 		return e;
 	r->version = current + 1;
 	json_object_set_new(r->resp, "deleted", json_integer(1));

@@ -36,9 +36,7 @@ act_whoami(struct request *r)
 		}
 		params_init(&p);
 		params_principal(&p, r);
-		e = db_exec(r->db, ST_PRINCIPAL_GROUPS, p.n, params_v(&p),
-		    NULL, NULL, &res);
-		params_free(&p);
+		e = db_exec_params(r->db, ST_PRINCIPAL_GROUPS, &p, &res);
 		if (e != 0) {
 			json_decref(groups);
 			return e;

@@ -62,9 +62,7 @@ restore(struct request *r, int only_if_deleted)
 	params_init(&p);
 	params_int(&p, node);
 	params_int(&p, want);
-	e = db_exec(r->db, ST_VERSION_GET, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_VERSION_GET, &p, &res)) != 0)
 		return e;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") == 0 ||
 	    PQgetisnull(res, 0, 3)) {

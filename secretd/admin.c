@@ -233,8 +233,8 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 		params_int(&p, m->version);
 		params_text(&p, m->name);
 		params_text(&p, sum);
-		e = run(c, NULL, "INSERT INTO schema_migrations (version, name, "
-		    "checksum) VALUES ($1, $2, $3)", p.n, params_v(&p));
+		e = run(c, NULL, "INSERT INTO schema_migrations (version, "
+		    "name, checksum) VALUES ($1, $2, $3)", p.n, params_v(&p));
 		params_free(&p);
 		if (e != 0 || run(c, NULL, "COMMIT", 0, NULL) != 0)
 			goto fail;
@@ -498,8 +498,9 @@ rekey_batch(PGconn *c, const struct keyring *kr, struct rekey_pass *p)
 	params_int(&q, keyring_current_id(kr));
 	params_int(&q, p->node);
 	params_int(&q, p->version);
-	failed = run(c, &r, "SELECT node_id, version, key_id, nonce, ciphertext "
-	    "FROM secret_version WHERE ciphertext IS NOT NULL AND key_id <> $1 "
+	failed = run(c, &r, "SELECT node_id, version, key_id, nonce, "
+	    "ciphertext FROM secret_version WHERE ciphertext IS NOT NULL "
+	    "AND key_id <> $1 "
 	    "AND (node_id, version) > ($2::bigint, $3::integer) "
 	    "ORDER BY node_id, version LIMIT 500 "
 	    "FOR UPDATE SKIP LOCKED", q.n, params_v(&q));

@@ -88,10 +88,7 @@ lacks(struct request *r, long long caller, const char *gids,
 		params_int(&p, pid);
 	else
 		params_null(&p);
-	e = db_exec(r->db, ST_DELEG_MISSING, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_DELEG_MISSING, &p, &res)) != 0)
 		return e;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
@@ -252,10 +249,7 @@ delegate_rekey_target(struct request *r, long long pid, const char *name,
 	params_init(&p);
 	params_int(&p, pid);
 	params_text(&p, gids);
-	e = db_exec(r->db, ST_DELEG_REKEY, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_DELEG_REKEY, &p, &res)) != 0)
 		return e;
 	global = atoi(PQgetvalue(res, 0, 0));
 	snprintf(other, sizeof(other), "%s", PQgetisnull(res, 0, 1) ? "" :

@@ -30,6 +30,7 @@
 #include <syslog.h>
 
 #include "acl.h"
+#include "actions.h"
 #include "audit_row.h"
 #include "audit_seal.h"
 #include "exec.h"
@@ -657,20 +658,10 @@ exec_audit(struct request *r, const char *action, int err)
 static int
 check_global(struct request *r, int needed)
 {
-	struct params p;
-	PGresult *res;
 	int e, held;
 
-	params_init(&p);
-	params_principal(&p, r);
-	params_key(&p, r);
-	e = db_exec(r->db, ST_GLOBAL_PERMS, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = req_global_perms(r, &held)) != 0)
 		return e;
-	held = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (!acl_allows(held, needed))
 		return req_fail(r, SD_EPERM, "this needs a global grant the "
 		    "caller does not hold");

@@ -58,10 +58,7 @@ ratelimit_blocked(struct request *r, int *blocked)
 	params_text(&p, bucket);
 	params_int(&p, RATELIMIT_FAILURES);
 	params_int(&p, RATELIMIT_WINDOW_S);
-	e = db_exec(r->db, ST_ENROL_BLOCKED, p.n, params_v(&p), NULL, NULL,
-	    &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(r->db, ST_ENROL_BLOCKED, &p, &res)) != 0)
 		return e;
 	*blocked = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	PQclear(res);
@@ -80,8 +77,7 @@ ratelimit_fail(struct request *r)
 	params_text(&p, bucket);
 	params_int(&p, RATELIMIT_WINDOW_S);
 	db_rollback(r->db);
-	e = db_run(r->db, ST_ENROL_FAIL, p.n, params_v(&p));
-	params_free(&p);
+	e = db_run_params(r->db, ST_ENROL_FAIL, &p);
 	if (db_begin(r->db) != 0 && e == 0)
 		e = SD_EINTERNAL;
 	return e;

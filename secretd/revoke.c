@@ -17,9 +17,7 @@ revoke_key_valid(struct db *db, const struct session *s)
 	params_init(&p);
 	params_int(&p, s->principal_id);
 	params_text(&p, s->fingerprint);
-	e = db_exec(db, ST_KEY_VALID, p.n, params_v(&p), NULL, NULL, &res);
-	params_free(&p);
-	if (e != 0)
+	if ((e = db_exec_params(db, ST_KEY_VALID, &p, &res)) != 0)
 		return e;
 	valid = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);

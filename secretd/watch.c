@@ -230,7 +230,6 @@ node_path(PGconn *c, const char *node, struct sd_path *p)
 	params_init(&q);
 	params_text(&q, node);
 	res = lquery(c, SQL_NODE_PATH, &q);
-
 	if (res != NULL && PQntuples(res) == 1 &&
 	    store_path_from_pg(PQgetvalue(res, 0, 0), p) == 0)
 		e = 0;
