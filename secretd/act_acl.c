@@ -102,15 +102,16 @@ static int
 old_grant(struct request *r, int global, long long node, const char *group,
     long long *gid, int *old)
 {
-	char nbuf[24];
-	const char *v[2] = { nbuf, group };
+	struct params p;
 	PGresult *res;
 	int e;
 
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	e = global ? db_exec(r->db, ST_GLOBAL_GRANT_OLD, 1, v + 1, NULL, NULL,
-	    &res) : db_exec(r->db, ST_GRANT_OLD, 2, v, NULL, NULL, &res);
-	if (e != 0)
+	params_init(&p);
+	if (!global)
+		params_int(&p, node);
+	params_text(&p, group);
+	if ((e = db_exec_params(r->db, global ? ST_GLOBAL_GRANT_OLD :
+	    ST_GRANT_OLD, &p, &res)) != 0)
 		return e;
 	*gid = PQgetisnull(res, 0, 0) ? 0 :
 	    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -128,8 +129,8 @@ old_grant(struct request *r, int global, long long node, const char *group,
 int
 act_acl_set(struct request *r)
 {
-	const char *group, *v[3];
-	char gbuf[24], pbuf[16], *path;
+	const char *group;
+	struct params p;
 	long long gid, node = 0;
 	int e, global, want, held, old;
 	PGresult *res;
@@ -163,27 +164,21 @@ act_acl_set(struct request *r)
 		return e;
 	if (gid == 0)
 		return req_fail(r, SD_ENOTFOUND, "no such group");
-	snprintf(gbuf, sizeof(gbuf), "%lld", gid);
-	v[0] = gbuf;
-	snprintf(pbuf, sizeof(pbuf), "%d", want);
-	v[1] = pbuf;
-	if (global)
-		return db_run(r->db, want ? ST_GLOBAL_GRANT_SET :
-		    ST_GLOBAL_GRANT_DELETE, want ? 2 : 1, v);
-
-	path = store_path_param(&r->path);
-	v[0] = path;
-	e = db_exec(r->db, ST_ENSURE_PATH, 1, v, NULL, NULL, &res);
-	free(path);
-	if (e != 0)
-		return e;
-	v[0] = PQgetvalue(res, 0, 0);
-	v[1] = gbuf;
-	v[2] = pbuf;
-	e = db_run(r->db, want ? ST_GRANT_SET : ST_GRANT_DELETE, want ? 3 : 2,
-	    v);
-	PQclear(res);
-	return e;
+	params_init(&p);
+	if (!global) {
+		params_take(&p, store_path_param(&r->path));
+		/* which leaves p empty again */
+		if ((e = db_exec_params(r->db, ST_ENSURE_PATH, &p, &res)) != 0)
+			return e;
+		params_text(&p, PQgetvalue(res, 0, 0));	/* the node */
+		PQclear(res);
+	}
+	params_int(&p, gid);
+	if (want)
+		params_int(&p, want);
+	return db_run_params(r->db, global ? (want ? ST_GLOBAL_GRANT_SET :
+	    ST_GLOBAL_GRANT_DELETE) : (want ? ST_GRANT_SET : ST_GRANT_DELETE),
+	    &p);
 }
 
 static const char *const who_order[] = { "discover", "read", "write",

@@ -158,10 +158,11 @@ row_json(PGresult *res, int i)
 int
 act_audit_query(struct request *r)
 {
-	char since[64], until[64], before[24], lim[16], *prefix = NULL;
+	char since[64], until[64], *prefix = NULL;
+	struct params q;
 	time_t te;
 	const char *principal = NULL, *action = NULL, *result = NULL,
-	    *cursor = NULL, *v[8];
+	    *cursor = NULL;
 	long long limit = 100, cur = 0;
 	int e, has_since, has_until, i, n;
 	json_t *rows, *o;
@@ -193,19 +194,19 @@ act_audit_query(struct request *r)
 		prefix = store_path_param(&p);
 		path_free(&p);
 	}
-	snprintf(before, sizeof(before), "%lld", cur);
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	v[0] = has_since ? since : NULL;
-	v[1] = has_until ? until : NULL;
-	v[2] = principal;
-	v[3] = prefix;
-	v[4] = action;
-	v[5] = result;
-	v[6] = cursor ? before : NULL;
-	v[7] = lim;
-	e = db_exec(r->db, ST_AUDIT_QUERY, 8, v, NULL, NULL, &res);
-	free(prefix);
-	if (e != 0)
+	params_init(&q);
+	params_text(&q, has_since ? since : NULL);
+	params_text(&q, has_until ? until : NULL);
+	params_text(&q, principal);
+	params_take(&q, prefix);
+	params_text(&q, action);
+	params_text(&q, result);
+	if (cursor)
+		params_int(&q, cur);
+	else
+		params_null(&q);
+	params_int(&q, limit);
+	if ((e = db_exec_params(r->db, ST_AUDIT_QUERY, &q, &res)) != 0)
 		return e;
 	rows = json_array();
 	n = PQntuples(res);
@@ -287,28 +288,29 @@ problem(struct verify *v, long long id, const char *what)
 
 /*
  * Call each(v, res, i) for every row of stmt, read VERIFY_PAGE at a
- * time in the order of its first column (stmt's $1: after that key;
- * $2: how many).
+ * time in the order of its first column, a bigint (stmt's $1: after
+ * that key; $2: how many).
  */
 static int
 each_row(struct request *r, int stmt, struct verify *v,
     void (*each)(struct verify *, PGresult *, int))
 {
-	char after[24] = "0", limit[16];
-	const char *p[2] = { after, limit };
+	struct params p;
+	long long after = 0;
 	PGresult *res;
 	int e, i, n;
 
-	snprintf(limit, sizeof(limit), "%d", VERIFY_PAGE);
 	do {
-		if ((e = db_exec(r->db, stmt, 2, p, NULL, NULL, &res)) != 0)
+		params_init(&p);
+		params_int(&p, after);
+		params_int(&p, VERIFY_PAGE);
+		if ((e = db_exec_params(r->db, stmt, &p, &res)) != 0)
 			return e;
 		n = PQntuples(res);
 		for (i = 0; i < n; i++)
 			each(v, res, i);
 		if (n > 0)
-			snprintf(after, sizeof(after), "%s",
-			    PQgetvalue(res, n - 1, 0));
+			after = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
 		PQclear(res);
 	} while (n == VERIFY_PAGE);
 	return 0;
@@ -406,14 +408,13 @@ verify_seal_row(struct verify *v, PGresult *res, int i)
 static int
 is_sealed(struct request *r, long long id, int *e)
 {
-	char v[24];
-	const char *p[1] = { v };
+	struct params p;
 	PGresult *res;
 	int sealed;
 
-	snprintf(v, sizeof(v), "%lld", id);
-	if ((*e = db_exec(r->db, ST_AUDIT_SEALED, 1, p, NULL, NULL,
-	    &res)) != 0)
+	params_init(&p);
+	params_int(&p, id);
+	if ((*e = db_exec_params(r->db, ST_AUDIT_SEALED, &p, &res)) != 0)
 		return -1;
 	sealed = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
@@ -545,8 +546,8 @@ int
 act_audit_hash(struct request *r)
 {
 	unsigned char *val = NULL, h[AUDIT_HASH_LEN];
-	char hex[2 + AUDIT_HASH_LEN * 2 + 1], lim[16], *prefix;
-	const char *v[3];
+	char hex[2 + AUDIT_HASH_LEN * 2 + 1];
+	struct params p;
 	size_t len = 0;
 	json_t *rows;
 	PGresult *res;
@@ -568,15 +569,13 @@ act_audit_hash(struct request *r)
 	hex[1] = 'x';
 	sodium_bin2hex(hex + 2, sizeof(hex) - 2, h, sizeof(h));
 	sodium_memzero(h, sizeof(h));
-	prefix = store_path_param(&r->path);
-	snprintf(lim, sizeof(lim), "%d", HASH_ROWS_MAX + 1);
-	v[0] = hex;
-	v[1] = prefix;
-	v[2] = lim;
-	e = db_exec(r->db, ST_AUDIT_HASH_ROWS, 3, v, NULL, NULL, &res);
+	params_init(&p);
+	params_text(&p, hex);
 	sodium_memzero(hex, sizeof(hex));
-	free(prefix);
-	if (e != 0)
+	params_take(&p, store_path_param(&r->path));
+	params_int(&p, HASH_ROWS_MAX + 1);
+	/* freed, and the hash wiped, either way */
+	if ((e = db_exec_params(r->db, ST_AUDIT_HASH_ROWS, &p, &res)) != 0)
 		return e;
 	rows = json_array();
 	n = PQntuples(res);
@@ -648,7 +647,9 @@ report_access(PGresult *res)
 int
 act_audit_report(struct request *r)
 {
-	char since[64], stale[64], now[32], secs[24];
+	char since[64], stale[64], now[32];
+	struct params p;
+	long long secs;
 	int e, has, i;
 	time_t t, st;
 	struct tm tm;
@@ -667,8 +668,7 @@ act_audit_report(struct request *r)
 	t = time(NULL);
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(secs, sizeof(secs), "%lld", has ? (long long)(t - st) :
-	    90LL * 86400);
+	secs = has ? (long long)(t - st) : 90LL * 86400;
 	json_object_set_new(r->resp, "since", json_string(since));
 	json_object_set_new(r->resp, "until", json_string(now));
 
@@ -726,7 +726,9 @@ act_audit_report(struct request *r)
 	PQclear(res);
 	json_object_set_new(r->resp, "denied", a);
 
-	if ((e = report_exec(r, ST_REPORT_STALE, secs, &res)) != 0)
+	params_init(&p);
+	params_int(&p, secs);
+	if ((e = db_exec_params(r->db, ST_REPORT_STALE, &p, &res)) != 0)
 		return e;
 	a = json_array();
 	for (i = 0; i < PQntuples(res); i++) {

@@ -204,6 +204,7 @@ static int
 read_list(struct request *r, const json_t *paths, PGresult **res, int **row)
 {
 	struct pg_array col[4];
+	struct params who;
 	struct sd_path p;
 	const char *why, *v[4];
 	const json_t *jp;
@@ -212,6 +213,9 @@ read_list(struct request *r, const json_t *paths, PGresult **res, int **row)
 	int k, n = 0, e;
 
 	*row = xcalloc(json_array_size(paths) + 1, sizeof(**row));
+	params_init(&who);		/* the same caller in every row */
+	params_principal(&who, r);
+	params_key(&who, r);
 	for (k = 0; k < 4; k++)
 		pg_array_init(&col[k]);
 	json_array_foreach(paths, i, jp) {
@@ -222,10 +226,10 @@ read_list(struct request *r, const json_t *paths, PGresult **res, int **row)
 			continue;
 		}
 		param = store_path_param(&p);
-		pg_array_text(&col[0], req_principal_param(r));
+		pg_array_text(&col[0], who.v[0]);
 		pg_array_text(&col[1], param);
 		pg_array_null(&col[2]);
-		pg_array_text(&col[3], req_key_param(r));
+		pg_array_text(&col[3], who.v[1]);
 		free(param);
 		path_free(&p);
 		(*row)[i] = n++;
@@ -235,6 +239,7 @@ read_list(struct request *r, const json_t *paths, PGresult **res, int **row)
 	e = db_exec(r->db, ST_GET_MANY, 4, v, NULL, NULL, res);
 	for (k = 0; k < 4; k++)
 		pg_array_free(&col[k]);
+	params_free(&who);
 	if (e == 0 && PQntuples(*res) != n) {
 		e = req_fail(r, SD_EINTERNAL, "get_many: %d rows for %d paths",
 		    PQntuples(*res), n);
@@ -277,8 +282,7 @@ static int
 by_prefix(struct request *r)
 {
 	struct sd_path rel, full;
-	char nbuf[24], pbuf[16], lbuf[16], rbuf[16], bbuf[16];
-	const char *v[8];
+	struct params p;
 	long long node, total;
 	size_t used = 0;
 	int e, perms, recursive = 0, i, k, n;
@@ -299,20 +303,16 @@ by_prefix(struct request *r)
 	json_object_set_new(r->resp, "results", results);
 	if (node == 0)
 		return 0;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(pbuf, sizeof(pbuf), "%d", perms);
-	snprintf(lbuf, sizeof(lbuf), "%d", BATCH_MAX + 1);
-	snprintf(rbuf, sizeof(rbuf), "%d", PERM_READ);
-	snprintf(bbuf, sizeof(bbuf), "%d", ANSWER_MAX);
-	v[0] = req_principal_param(r);
-	v[1] = nbuf;
-	v[2] = pbuf;
-	v[3] = recursive ? "true" : "false";
-	v[4] = lbuf;
-	v[5] = rbuf;
-	v[6] = bbuf;
-	v[7] = req_key_param(r);
-	if ((e = db_exec(r->db, ST_GET_TREE, 8, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_principal(&p, r);
+	params_int(&p, node);
+	params_int(&p, perms);
+	params_text(&p, recursive ? "true" : "false");
+	params_int(&p, BATCH_MAX + 1);
+	params_int(&p, PERM_READ);
+	params_int(&p, ANSWER_MAX);
+	params_key(&p, r);
+	if ((e = db_exec_params(r->db, ST_GET_TREE, &p, &res)) != 0)
 		return e;
 	n = PQntuples(res);
 	total = n > 0 ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : 0;

@@ -50,25 +50,29 @@ int
 req_node_perms(struct request *r, int *perms, long long *node_id)
 {
 	struct pg_array col[4];
-	char *path = store_path_param(&r->path);
-	const char *one[4] = { req_principal_param(r), path, NULL,
-	    req_key_param(r) }, *v[4];
+	struct params one;
+	const char *v[4];
 	PGresult *res;
 	int e, k;
 
 	/* node_perms is the walk for a batch: this one, a batch of one */
+	params_init(&one);
+	params_principal(&one, r);
+	params_take(&one, store_path_param(&r->path));
+	params_null(&one);
+	params_key(&one, r);
 	for (k = 0; k < 4; k++) {
 		pg_array_init(&col[k]);
-		if (one[k] == NULL)
+		if (one.v[k] == NULL)
 			pg_array_null(&col[k]);
 		else
-			pg_array_text(&col[k], one[k]);
+			pg_array_text(&col[k], one.v[k]);
 		v[k] = pg_array_str(&col[k]);
 	}
 	e = db_exec(r->db, ST_NODE_PERMS, 4, v, NULL, NULL, &res);
 	for (k = 0; k < 4; k++)
 		pg_array_free(&col[k]);
-	free(path);
+	params_free(&one);
 	if (e != 0)
 		return e;
 	*perms = atoi(PQgetvalue(res, 0, 0));
@@ -81,11 +85,14 @@ req_node_perms(struct request *r, int *perms, long long *node_id)
 int
 req_global_perms(struct request *r, int *perms)
 {
-	const char *v[2] = { req_principal_param(r), req_key_param(r) };
+	struct params p;
 	PGresult *res;
 	int e;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_principal(&p, r);
+	params_key(&p, r);
+	if ((e = db_exec_params(r->db, ST_GLOBAL_PERMS, &p, &res)) != 0)
 		return e;
 	*perms = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -163,28 +170,30 @@ req_group_ids(struct request *r, const json_t *groups, char **ids,
 int
 req_lock_node(struct request *r, long long node, int *current, int *live)
 {
-	char nbuf[24];
-	const char *v[1] = { nbuf };
+	struct params p;
 	PGresult *res;
-	int e, try, stale = 1;
+	int e = 0, try, stale = 1;
 
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
+	params_init(&p);
+	params_int(&p, node);
 	/* a writer that committed while we waited for the lock: its version
 	 * row is newer than our snapshot, so read again with the lock held */
 	for (try = 0; stale && try < 2; try++) {
-		if ((e = db_exec(r->db, ST_NODE_LOCK, 1, v, NULL, NULL,
-		    &res)) != 0)
-			return e;
+		if ((e = db_exec(r->db, ST_NODE_LOCK, p.n, params_v(&p), NULL,
+		    NULL, &res)) != 0)
+			break;
 		if (PQntuples(res) != 1) {
 			PQclear(res);
-			return req_fail(r, SD_ENOTFOUND, "no such path");
+			e = req_fail(r, SD_ENOTFOUND, "no such path");
+			break;
 		}
 		*current = atoi(PQgetvalue(res, 0, 1));
 		*live = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 		stale = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 		PQclear(res);
 	}
-	return 0;
+	params_free(&p);
+	return e;
 }
 
 int

@@ -195,10 +195,10 @@ act_enrol_token_create(struct request *r)
 	unsigned char raw[TOKEN_BYTES], hash[32];
 	char token[sizeof(TOKEN_PREFIX) + sodium_base64_ENCODED_LEN(TOKEN_BYTES,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	char usesbuf[16], ttlbuf[16], *groups = NULL, *cidrs = NULL;
-	char *ids = NULL;
-	const char *pattern = "*", *v[8];
-	int lens[8] = { 0 }, fmts[8] = { 0 }, e, rekey = 0, missing = 0;
+	char *groups = NULL, *cidrs = NULL, *ids = NULL;
+	const char *pattern = "*";
+	struct params p;
+	int e, rekey = 0, missing = 0;
 	long long ttl = 0, uses = 1;
 	size_t ngroups = 0;
 	PGresult *res = NULL;
@@ -239,19 +239,16 @@ act_enrol_token_create(struct request *r)
 	sodium_memzero(raw, sizeof(raw));
 	token_hash(token, hash);
 
-	snprintf(usesbuf, sizeof(usesbuf), "%lld", uses);
-	snprintf(ttlbuf, sizeof(ttlbuf), "%lld", ttl);
-	v[0] = (const char *)hash;
-	lens[0] = sizeof(hash);
-	fmts[0] = 1;
-	v[1] = pattern;
-	v[2] = groups;
-	v[3] = usesbuf;
-	v[4] = rekey ? "true" : "false";
-	v[5] = cidrs;
-	v[6] = ttlbuf;
-	v[7] = r->sess->principal;
-	if ((e = db_exec(r->db, ST_TOKEN_CREATE, 8, v, lens, fmts, &res)) != 0)
+	params_init(&p);
+	params_bytea(&p, hash, sizeof(hash));
+	params_text(&p, pattern);
+	params_text(&p, groups);
+	params_int(&p, uses);
+	params_text(&p, rekey ? "true" : "false");
+	params_text(&p, cidrs);
+	params_int(&p, ttl);
+	params_text(&p, r->sess->principal);
+	if ((e = db_exec_params(r->db, ST_TOKEN_CREATE, &p, &res)) != 0)
 		goto out;
 	if ((size_t)atoi(PQgetvalue(res, 0, 2)) != ngroups) {
 		e = req_fail(r, SD_ENOTFOUND, "no such group");
@@ -342,8 +339,7 @@ int
 act_enrol_token_revoke(struct request *r)
 {
 	long long id;
-	char buf[24];
-	const char *v[1] = { buf };
+	struct params p;
 	PGresult *res;
 	int e, n;
 
@@ -353,8 +349,9 @@ act_enrol_token_revoke(struct request *r)
 	if (r->detail == NULL)
 		r->detail = json_object();
 	json_object_set_new(r->detail, "token_id", json_integer(id));
-	snprintf(buf, sizeof(buf), "%lld", id);
-	if ((e = db_exec(r->db, ST_TOKEN_REVOKE, 1, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, id);
+	if ((e = db_exec_params(r->db, ST_TOKEN_REVOKE, &p, &res)) != 0)
 		return e;
 	n = PQntuples(res);
 	PQclear(res);
@@ -400,8 +397,7 @@ bind_key(struct request *r, const char *name, int allow_rekey,
     const char *group_ids, int *rekeyed)
 {
 	const struct sshkey_pub *k = &r->sess->key;
-	char pid[24];
-	const char *v[4];
+	struct params p;
 	long long id;
 	PGresult *res;
 	int e;
@@ -409,37 +405,39 @@ bind_key(struct request *r, const char *name, int allow_rekey,
 	e = principal_id(r, name, &id);
 	if (e != 0 && e != SD_ENOTFOUND)
 		return e;
+	params_init(&p);
 	if (e == 0) {
 		if (!allow_rekey)
 			return req_fail(r, SD_EEXISTS, "principal exists and "
 			    "the token does not allow rekeying");
-		snprintf(pid, sizeof(pid), "%lld", id);
-		if ((e = delegate_rekey_target(r, pid, name, group_ids)) != 0)
+		if ((e = delegate_rekey_target(r, id, name, group_ids)) != 0)
 			return e;
-		v[0] = pid;
-		if ((e = db_run(r->db, ST_PRINCIPAL_KEYS_DELETE, 1, v)) != 0)
+		params_int(&p, id);
+		if ((e = db_run_params(r->db, ST_PRINCIPAL_KEYS_DELETE,
+		    &p)) != 0)
 			return e;
 		*rekeyed = 1;
 	} else {
 		r->why = NULL;
-		v[0] = name;
-		if ((e = db_exec(r->db, ST_PRINCIPAL_CREATE, 1, v, NULL, NULL,
+		params_text(&p, name);
+		if ((e = db_exec_params(r->db, ST_PRINCIPAL_CREATE, &p,
 		    &res)) != 0)
 			return e;
-		snprintf(pid, sizeof(pid), "%s", PQgetvalue(res, 0, 0));
+		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
-	v[0] = k->fp;
-	v[1] = pid;
-	v[2] = k->type;
-	v[3] = k->b64;
-	if ((e = db_run(r->db, ST_KEY_ADD, 4, v)) == SD_EEXISTS)
+	params_text(&p, k->fp);
+	params_int(&p, id);
+	params_text(&p, k->type);
+	params_text(&p, k->b64);
+	e = db_run_params(r->db, ST_KEY_ADD, &p);
+	if (e == SD_EEXISTS)
 		return req_fail(r, e, "this key already belongs to a principal");
 	if (e != 0)
 		return e;
-	v[0] = pid;
-	v[1] = group_ids;
-	return db_run(r->db, ST_MEMBER_ADD_IDS, 2, v);
+	params_int(&p, id);
+	params_text(&p, group_ids);
+	return db_run_params(r->db, ST_MEMBER_ADD_IDS, &p);
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include "actions.h"
 #include "delegate.h"
+#include "pg_array.h"
 #include "store.h"
 
 static int
@@ -73,16 +74,17 @@ act_group_list(struct request *r)
 }
 
 /*
- * Resolve "group" and "member" into ids, as text parameters.  To add,
- * the delegation rule is checked on the group before the member is
- * looked up: a caller that may not add to the group learns nothing of
- * the member's existence.
+ * Resolve "group" and "member" into ids, added to p (only when both
+ * are found) as the parameters of member_add and member_remove:
+ * member, group.  To add, the delegation rule is checked on the group
+ * before the member is looked up: a caller that may not add to the
+ * group learns nothing of the member's existence.
  */
 static int
-member_ids(struct request *r, char gbuf[24], char pbuf[24], int adding)
+member_ids(struct request *r, struct params *p, int adding)
 {
 	const char *group, *member;
-	char ids[32];
+	struct pg_array ids;
 	long long gid, pid;
 	int e;
 
@@ -90,25 +92,31 @@ member_ids(struct request *r, char gbuf[24], char pbuf[24], int adding)
 	    (e = req_name(r, "member", &member)) != 0 ||
 	    (e = group_id(r, group, &gid)) != 0)
 		return e;
-	snprintf(ids, sizeof(ids), "{%lld}", gid);
-	if ((adding && (e = delegate_groups(r, ids)) != 0) ||
-	    (e = principal_id(r, member, &pid)) != 0)
+	if (adding) {
+		pg_array_init(&ids);
+		pg_array_int(&ids, gid);
+		e = delegate_groups(r, pg_array_str(&ids));
+		pg_array_free(&ids);
+		if (e != 0)
+			return e;
+	}
+	if ((e = principal_id(r, member, &pid)) != 0)
 		return e;
-	snprintf(gbuf, 24, "%lld", gid);
-	snprintf(pbuf, 24, "%lld", pid);
+	params_int(p, pid);
+	params_int(p, gid);
 	return 0;
 }
 
 int
 act_group_member_add(struct request *r)
 {
-	char gbuf[24], pbuf[24];
-	const char *v[2] = { pbuf, gbuf };
+	struct params p;
 	int e;
 
-	if ((e = member_ids(r, gbuf, pbuf, 1)) != 0)
+	params_init(&p);
+	if ((e = member_ids(r, &p, 1)) != 0)
 		return e;
-	if ((e = db_run(r->db, ST_MEMBER_ADD, 2, v)) == SD_EEXISTS)
+	if ((e = db_run_params(r->db, ST_MEMBER_ADD, &p)) == SD_EEXISTS)
 		return req_fail(r, e, "already a member");
 	return e;
 }
@@ -116,14 +124,13 @@ act_group_member_add(struct request *r)
 int
 act_group_member_remove(struct request *r)
 {
-	char gbuf[24], pbuf[24];
-	const char *v[2] = { pbuf, gbuf };
+	struct params p;
 	PGresult *res;
 	int e;
 
-	if ((e = member_ids(r, gbuf, pbuf, 0)) != 0)
-		return e;
-	if ((e = db_exec(r->db, ST_MEMBER_REMOVE, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	if ((e = member_ids(r, &p, 0)) != 0 ||
+	    (e = db_exec_params(r->db, ST_MEMBER_REMOVE, &p, &res)) != 0)
 		return e;
 	return count_or_missing(r, res, "not a member");
 }
@@ -131,8 +138,8 @@ act_group_member_remove(struct request *r)
 int
 act_group_member_list(struct request *r)
 {
-	const char *name, *v[1];
-	char gbuf[24];
+	const char *name;
+	struct params p;
 	long long gid;
 	json_t *members;
 	PGresult *res;
@@ -141,9 +148,9 @@ act_group_member_list(struct request *r)
 	if ((e = req_name(r, "group", &name)) != 0 ||
 	    (e = group_id(r, name, &gid)) != 0)
 		return e;
-	snprintf(gbuf, sizeof(gbuf), "%lld", gid);
-	v[0] = gbuf;
-	if ((e = db_exec(r->db, ST_MEMBER_LIST, 1, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, gid);
+	if ((e = db_exec_params(r->db, ST_MEMBER_LIST, &p, &res)) != 0)
 		return e;
 	members = json_array();
 	for (i = 0; i < PQntuples(res); i++)

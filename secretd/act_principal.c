@@ -34,12 +34,18 @@ req_key(struct request *r, struct sshkey_pub *k)
 }
 
 static int
-add_key(struct request *r, const char *pid, const struct sshkey_pub *k)
+add_key(struct request *r, long long pid, const struct sshkey_pub *k)
 {
-	const char *v[4] = { k->fp, pid, k->type, k->b64 };
+	struct params p;
 	int e;
 
-	if ((e = db_run(r->db, ST_KEY_ADD, 4, v)) == SD_EEXISTS)
+	params_init(&p);
+	params_text(&p, k->fp);
+	params_int(&p, pid);
+	params_text(&p, k->type);
+	params_text(&p, k->b64);
+	e = db_run_params(r->db, ST_KEY_ADD, &p);
+	if (e == SD_EEXISTS)
 		return req_fail(r, e, "this key already belongs to a "
 		    "principal");
 	if (e == 0)
@@ -83,8 +89,10 @@ act_principal_create(struct request *r)
 {
 	struct sshkey_pub k = { 0 };
 	const json_t *groups = json_object_get(r->req, "groups");
-	const char *name, *v[2];
-	char pid[24], *ids = NULL;
+	const char *name, *v[1];
+	struct params p;
+	char *ids = NULL;
+	long long pid;
 	PGresult *res;
 	int e;
 
@@ -99,14 +107,15 @@ act_principal_create(struct request *r)
 			e = req_fail(r, e, "principal exists");
 		goto out;
 	}
-	snprintf(pid, sizeof(pid), "%s", PQgetvalue(res, 0, 0));
+	pid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if ((e = add_key(r, pid, &k)) != 0)
 		goto out;
 	if (ids != NULL) {
-		v[0] = pid;
-		v[1] = ids;
-		e = db_run(r->db, ST_MEMBER_ADD_IDS, 2, v);
+		params_init(&p);
+		params_int(&p, pid);
+		params_text(&p, ids);
+		e = db_run_params(r->db, ST_MEMBER_ADD_IDS, &p);
 	}
 out:
 	free(ids);
@@ -160,7 +169,7 @@ int
 act_principal_show(struct request *r)
 {
 	const char *name, *v[1];
-	char pid[24];
+	struct params p;
 	json_t *keys, *groups, *k;
 	PGresult *res;
 	int e, i;
@@ -174,25 +183,25 @@ act_principal_show(struct request *r)
 		PQclear(res);
 		return req_fail(r, SD_ENOTFOUND, "no such principal");
 	}
-	snprintf(pid, sizeof(pid), "%s", PQgetvalue(res, 0, 0));
+	params_init(&p);
+	params_text(&p, PQgetvalue(res, 0, 0));		/* the id */
 	json_object_set_new(r->resp, "principal", json_string(name));
 	json_object_set_new(r->resp, "created_at",
 	    json_string(PQgetvalue(res, 0, 1)));
 	PQclear(res);
 
-	v[0] = pid;
-	if ((e = db_exec(r->db, ST_PRINCIPAL_GROUPS, 1, v, NULL, NULL,
-	    &res)) != 0)
-		return e;
+	if ((e = db_exec(r->db, ST_PRINCIPAL_GROUPS, p.n, params_v(&p), NULL,
+	    NULL, &res)) != 0)
+		goto out;
 	groups = json_array();
 	for (i = 0; i < PQntuples(res); i++)
 		json_array_append_new(groups, json_string(PQgetvalue(res, i, 0)));
 	PQclear(res);
 	json_object_set_new(r->resp, "groups", groups);
 
-	if ((e = db_exec(r->db, ST_PRINCIPAL_KEYS, 1, v, NULL, NULL,
-	    &res)) != 0)
-		return e;
+	if ((e = db_exec(r->db, ST_PRINCIPAL_KEYS, p.n, params_v(&p), NULL,
+	    NULL, &res)) != 0)
+		goto out;
 	keys = json_array();
 	for (i = 0; i < PQntuples(res); i++) {
 		k = json_object();
@@ -205,7 +214,9 @@ act_principal_show(struct request *r)
 	}
 	PQclear(res);
 	json_object_set_new(r->resp, "keys", keys);
-	return 0;
+out:
+	params_free(&p);
+	return e;
 }
 
 int
@@ -213,7 +224,6 @@ act_principal_key_add(struct request *r)
 {
 	struct sshkey_pub k = { 0 };
 	const char *name;
-	char pid[24];
 	long long id;
 	int e;
 
@@ -221,12 +231,11 @@ act_principal_key_add(struct request *r)
 	    (e = req_key(r, &k)) != 0 ||
 	    (e = principal_id(r, name, &id)) != 0)
 		goto out;
-	snprintf(pid, sizeof(pid), "%lld", id);
 	/* the key's holder could act as the principal: the caller must
 	 * hold all it holds (delegate.h) */
-	if ((e = delegate_principal(r, pid, name)) != 0)
+	if ((e = delegate_principal(r, id, name)) != 0)
 		goto out;
-	e = add_key(r, pid, &k);
+	e = add_key(r, id, &k);
 out:
 	sshkey_pub_free(&k);
 	return e;
@@ -236,8 +245,8 @@ int
 act_principal_key_remove(struct request *r)
 {
 	struct sshkey_pub k = { 0 };
-	const char *name, *fp = NULL, *v[2];
-	char pid[24];
+	const char *name, *fp = NULL;
+	struct params p;
 	long long id;
 	PGresult *res;
 	int e, n;
@@ -262,10 +271,10 @@ act_principal_key_remove(struct request *r)
 	}
 	if ((e = principal_id(r, name, &id)) != 0)
 		goto out;
-	snprintf(pid, sizeof(pid), "%lld", id);
-	v[0] = pid;
-	v[1] = fp;
-	if ((e = db_exec(r->db, ST_KEY_REMOVE, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, id);
+	params_text(&p, fp);
+	if ((e = db_exec_params(r->db, ST_KEY_REMOVE, &p, &res)) != 0)
 		goto out;
 	n = atoi(PQcmdTuples(res));
 	PQclear(res);

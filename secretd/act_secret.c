@@ -99,13 +99,13 @@ act_secret_get_plan(struct request *r, struct plan *pl)
 	    &r->why)) != 0)
 		return e;
 	pl->stmt = ST_GET_MANY;
-	params_text(&pl->p, req_principal_param(r));
+	params_principal(&pl->p, r);
 	params_take(&pl->p, store_path_param(&r->path));
 	if (want > 0)
 		params_int(&pl->p, want);
 	else
 		params_null(&pl->p);
-	params_text(&pl->p, req_key_param(r));
+	params_key(&pl->p, r);
 	pl->arg = want;
 	pl->finish = get_finish;
 	pl->audited_stmt = ST_GET_AUDITED;
@@ -200,10 +200,10 @@ act_secret_put_plan(struct request *r, struct plan *pl)
 	    &r->why)) != 0)
 		return e;
 	pl->stmt = ST_PUT_LOCK;
-	params_text(&pl->p, req_principal_param(r));
+	params_principal(&pl->p, r);
 	params_take(&pl->p, store_path_param(&r->path));
 	params_int(&pl->p, PERM_WRITE);
-	params_text(&pl->p, req_key_param(r));
+	params_key(&pl->p, r);
 	pl->arg = cas;
 	pl->finish = put_finish;
 	pl->lock_key = pl->p.v[1];
@@ -312,8 +312,7 @@ list_entry(const struct request *r, PGresult *res, int row)
 int
 act_secret_list(struct request *r)
 {
-	char nbuf[24], lbuf[16];
-	const char *v[2];
+	struct params p;
 	long long node;
 	int e, recursive = 0, i, n;
 	json_t *entries;
@@ -323,12 +322,11 @@ act_secret_list(struct request *r)
 	    &r->why)) != 0 ||
 	    (e = need_node(r, PERM_DISCOVER, "discover", &node)) != 0)
 		return e;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(lbuf, sizeof(lbuf), "%d", LIST_MAX + 1);
-	v[0] = nbuf;
-	v[1] = lbuf;
-	if ((e = db_exec(r->db, recursive ? ST_LIST_TREE : ST_LIST, 2, v,
-	    NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, node);
+	params_int(&p, LIST_MAX + 1);
+	if ((e = db_exec_params(r->db, recursive ? ST_LIST_TREE : ST_LIST, &p,
+	    &res)) != 0)
 		return e;
 	entries = json_array();
 	n = PQntuples(res);
@@ -344,8 +342,8 @@ act_secret_list(struct request *r)
 int
 act_secret_history(struct request *r)
 {
-	char nbuf[24];
-	const char *v[1] = { nbuf }, *state;
+	struct params p;
+	const char *state;
 	long long node;
 	int e, i, n, current;
 	json_t *versions, *o;
@@ -353,8 +351,9 @@ act_secret_history(struct request *r)
 
 	if ((e = need_node(r, PERM_DISCOVER, "discover", &node)) != 0)
 		return e;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	if ((e = db_exec(r->db, ST_HISTORY, 1, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, node);
+	if ((e = db_exec_params(r->db, ST_HISTORY, &p, &res)) != 0)
 		return e;
 	if ((n = PQntuples(res)) == 0) {
 		PQclear(res);
@@ -388,8 +387,7 @@ act_secret_history(struct request *r)
 int
 act_secret_delete(struct request *r)
 {
-	char nbuf[24], vbuf[16], mbuf[16];
-	const char *v[4];
+	struct params p;
 	long long node;
 	int e, recursive = 0, current, live, n;
 	PGresult *res;
@@ -398,14 +396,12 @@ act_secret_delete(struct request *r)
 	    &r->why)) != 0 ||
 	    (e = need_node(r, PERM_WRITE, "write", &node)) != 0)
 		return e;
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(mbuf, sizeof(mbuf), "%d", r->ctx->cfg->max_versions);
 	if (recursive) {
-		v[0] = nbuf;
-		v[1] = r->sess->principal;
-		v[2] = mbuf;
-		if ((e = db_exec(r->db, ST_DELETE_TREE, 3, v, NULL, NULL,
-		    &res)) != 0)
+		params_init(&p);
+		params_int(&p, node);
+		params_text(&p, r->sess->principal);
+		params_int(&p, r->ctx->cfg->max_versions);
+		if ((e = db_exec_params(r->db, ST_DELETE_TREE, &p, &res)) != 0)
 			return e;
 		n = PQntuples(res);
 		PQclear(res);
@@ -418,12 +414,12 @@ act_secret_delete(struct request *r)
 		return e;
 	if (!live)
 		return req_fail(r, SD_ENOTFOUND, "no value to delete");
-	snprintf(vbuf, sizeof(vbuf), "%d", current + 1);
-	v[0] = nbuf;
-	v[1] = vbuf;
-	v[2] = r->sess->principal;
-	v[3] = mbuf;
-	if ((e = db_run(r->db, ST_TOMBSTONE, 4, v)) != 0)
+	params_init(&p);
+	params_int(&p, node);
+	params_int(&p, current + 1);
+	params_text(&p, r->sess->principal);
+	params_int(&p, r->ctx->cfg->max_versions);
+	if ((e = db_run_params(r->db, ST_TOMBSTONE, &p)) != 0)
 		return e;
 	r->version = current + 1;
 	json_object_set_new(r->resp, "deleted", json_integer(1));

@@ -12,7 +12,7 @@
 int
 act_whoami(struct request *r)
 {
-	const char *v[1] = { req_principal_param(r) };
+	struct params p;
 	json_t *groups = json_array();
 	PGresult *res;
 	char msg[128];
@@ -30,9 +30,14 @@ act_whoami(struct request *r)
 			return req_fail(r, SD_EUNAUTH, "%s", revoke_message(
 			    r->sess, msg, sizeof(msg)));
 		}
-		if ((e = req_global_perms(r, &global)) != 0 ||
-		    (e = db_exec(r->db, ST_PRINCIPAL_GROUPS, 1, v, NULL, NULL,
-		    &res)) != 0) {
+		if ((e = req_global_perms(r, &global)) != 0) {
+			json_decref(groups);
+			return e;
+		}
+		params_init(&p);
+		params_principal(&p, r);
+		e = db_exec_params(r->db, ST_PRINCIPAL_GROUPS, &p, &res);
+		if (e != 0) {
 			json_decref(groups);
 			return e;
 		}

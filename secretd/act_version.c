@@ -14,6 +14,7 @@
 
 #include "acl.h"
 #include "actions.h"
+#include "pg_array.h"
 #include "proto.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -40,8 +41,7 @@ version_target(struct request *r, int need, long long *node)
 static int
 restore(struct request *r, int only_if_deleted)
 {
-	char nbuf[24], vbuf[16];
-	const char *v[2] = { nbuf, vbuf };
+	struct params p;
 	unsigned char *pt = NULL;
 	size_t plen = 0;
 	long long node, want;
@@ -59,9 +59,10 @@ restore(struct request *r, int only_if_deleted)
 	if (only_if_deleted && (live || current == 0))
 		return req_fail(r, SD_ECONFLICT, "the secret is not deleted "
 		    "(current version %d)", current);
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	snprintf(vbuf, sizeof(vbuf), "%lld", want);
-	if ((e = db_exec(r->db, ST_VERSION_GET, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, node);
+	params_int(&p, want);
+	if ((e = db_exec_params(r->db, ST_VERSION_GET, &p, &res)) != 0)
 		return e;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") == 0 ||
 	    PQgetisnull(res, 0, 3)) {
@@ -97,8 +98,8 @@ int
 act_secret_destroy(struct request *r)
 {
 	const json_t *versions = json_object_get(r->req, "versions");
-	char nbuf[24], *arr, *o;
-	const char *v[2];
+	struct pg_array arr;
+	struct params p;
 	long long node;
 	int e, current, live, n, exist;
 	size_t i, nv;
@@ -123,22 +124,19 @@ act_secret_destroy(struct request *r)
 		r->detail = json_object();
 	json_object_set(r->detail, "versions", (json_t *)versions);
 
-	o = arr = xmalloc(nv * 12 + 3);
-	*o++ = '{';
+	pg_array_init(&arr);
 	json_array_foreach(versions, i, x)
-		o += sprintf(o, "%s%lld", i ? "," : "",
-		    (long long)json_integer_value(x));
-	*o++ = '}';
-	*o = '\0';
-	snprintf(nbuf, sizeof(nbuf), "%lld", node);
-	v[0] = nbuf;
-	v[1] = arr;
-	if ((e = db_exec(r->db, ST_VERSIONS_COUNT, 2, v, NULL, NULL,
-	    &res)) != 0)
+		pg_array_int(&arr, (long long)json_integer_value(x));
+	params_init(&p);
+	params_int(&p, node);
+	params_take(&p, pg_array_take(&arr));
+	if ((e = db_exec(r->db, ST_VERSIONS_COUNT, p.n, params_v(&p), NULL,
+	    NULL, &res)) != 0)
 		goto out;
 	exist = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if ((e = db_exec(r->db, ST_DESTROY, 2, v, NULL, NULL, &res)) != 0)
+	if ((e = db_exec(r->db, ST_DESTROY, p.n, params_v(&p), NULL, NULL,
+	    &res)) != 0)
 		goto out;
 	n = PQntuples(res);
 	PQclear(res);
@@ -159,6 +157,6 @@ act_secret_destroy(struct request *r)
 	if (e == 0)
 		json_object_set_new(r->resp, "destroyed", json_integer(n));
 out:
-	free(arr);
+	params_free(&p);
 	return e;
 }

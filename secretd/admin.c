@@ -24,6 +24,7 @@
 #include "log.h"
 #include "migrations.h"
 #include "osuser.h"
+#include "params.h"
 #include "schema_check.h"
 #include "sshkey.h"
 #include "xmalloc.h"
@@ -38,7 +39,8 @@ admin_conninfo(const struct config *cfg)
 
 /* Run SQL with parameters; 0 or -1 (error printed). */
 static int
-run(PGconn *c, PGresult **out, const char *sql, int n, const char **v)
+run(PGconn *c, PGresult **out, const char *sql, int n,
+    const char *const *v)
 {
 	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
@@ -174,9 +176,9 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 	struct applied_migration *a = NULL;
 	PGresult *done = NULL;
 	PGconn *c;
-	char vbuf[16], sum[SCHEMA_CHECKSUM_LEN], why[512];
-	const char *v[3];
-	int i, na = 0, have = 0, applied = 0;
+	char sum[SCHEMA_CHECKSUM_LEN], why[512];
+	struct params p;
+	int i, e, na = 0, have = 0, applied = 0;
 
 	if ((c = connect_or_complain(admin_conninfo(cfg))) == NULL)
 		return -1;
@@ -226,14 +228,15 @@ migrate(const struct config *cfg, int verbose, int *napplied, int *version)
 			goto fail;
 		}
 		PQclear(r);
-		snprintf(vbuf, sizeof(vbuf), "%d", m->version);
 		schema_checksum(m->sql, sum);
-		v[0] = vbuf;
-		v[1] = m->name;
-		v[2] = sum;
-		if (run(c, NULL, "INSERT INTO schema_migrations (version, name, "
-		    "checksum) VALUES ($1, $2, $3)", 3, v) != 0 ||
-		    run(c, NULL, "COMMIT", 0, NULL) != 0)
+		params_init(&p);
+		params_int(&p, m->version);
+		params_text(&p, m->name);
+		params_text(&p, sum);
+		e = run(c, NULL, "INSERT INTO schema_migrations (version, "
+		    "name, checksum) VALUES ($1, $2, $3)", p.n, params_v(&p));
+		params_free(&p);
+		if (e != 0 || run(c, NULL, "COMMIT", 0, NULL) != 0)
 			goto fail;
 		if (verbose)
 			fprintf(stderr, "secretd: applied migration %s\n",
@@ -485,25 +488,24 @@ struct rekey_pass {
 static int
 rekey_batch(PGconn *c, const struct keyring *kr, struct rekey_pass *p)
 {
-	char cur[16], nbuf[24], vbuf[16], kbuf[16];
-	const char *v[6];
-	int lens[6] = { 0 }, fmts[6] = { 0 };
+	struct params q;
 	PGresult *r, *u;
-	int i, n;
+	int i, n, failed;
 
-	snprintf(cur, sizeof(cur), "%u", keyring_current_id(kr));
-	snprintf(nbuf, sizeof(nbuf), "%lld", p->node);
-	snprintf(vbuf, sizeof(vbuf), "%d", p->version);
-	v[0] = cur;
-	v[1] = nbuf;
-	v[2] = vbuf;
 	if (run(c, NULL, "BEGIN", 0, NULL) != 0)
 		return -1;
-	if (run(c, &r, "SELECT node_id, version, key_id, nonce, ciphertext "
-	    "FROM secret_version WHERE ciphertext IS NOT NULL AND key_id <> $1 "
+	params_init(&q);
+	params_int(&q, keyring_current_id(kr));
+	params_int(&q, p->node);
+	params_int(&q, p->version);
+	failed = run(c, &r, "SELECT node_id, version, key_id, nonce, "
+	    "ciphertext FROM secret_version WHERE ciphertext IS NOT NULL "
+	    "AND key_id <> $1 "
 	    "AND (node_id, version) > ($2::bigint, $3::integer) "
 	    "ORDER BY node_id, version LIMIT 500 "
-	    "FOR UPDATE SKIP LOCKED", 3, v) != 0) {
+	    "FOR UPDATE SKIP LOCKED", q.n, params_v(&q));
+	params_free(&q);
+	if (failed) {
 		run(c, NULL, "ROLLBACK", 0, NULL);
 		return -1;
 	}
@@ -547,22 +549,19 @@ rekey_batch(PGconn *c, const struct keyring *kr, struct rekey_pass *p)
 			run(c, NULL, "ROLLBACK", 0, NULL);
 			return -1;
 		}
-		v[0] = PQgetvalue(r, i, 0);
-		v[1] = PQgetvalue(r, i, 1);
-		snprintf(kbuf, sizeof(kbuf), "%u", kid);
-		v[2] = kbuf;
-		v[3] = (const char *)nnonce;
-		lens[3] = SEAL_NONCE_LEN;
-		fmts[3] = 1;
-		v[4] = (const char *)nct;
-		lens[4] = (int)nclen;
-		fmts[4] = 1;
-		v[5] = PQgetvalue(r, i, 2);
+		params_init(&q);
+		params_text(&q, PQgetvalue(r, i, 0));
+		params_text(&q, PQgetvalue(r, i, 1));
+		params_int(&q, kid);
+		params_bytea(&q, nnonce, SEAL_NONCE_LEN);
+		params_bytea(&q, nct, nclen);
+		params_text(&q, PQgetvalue(r, i, 2));
+		freezero(nct, nclen);
 		u = PQexecParams(c, "UPDATE secret_version SET key_id = $3, "
 		    "nonce = $4, ciphertext = $5 WHERE node_id = $1 AND "
-		    "version = $2 AND key_id = $6", 6, NULL, v, lens, fmts, 0);
-		lens[3] = lens[4] = fmts[3] = fmts[4] = 0;
-		freezero(nct, nclen);
+		    "version = $2 AND key_id = $6", q.n, NULL, params_v(&q),
+		    params_lengths(&q), params_formats(&q), 0);
+		params_free(&q);
 		if (PQresultStatus(u) != PGRES_COMMAND_OK) {
 			fprintf(stderr, "secretd: rekey: %s",
 			    PQresultErrorMessage(u));
@@ -583,14 +582,19 @@ rekey_batch(PGconn *c, const struct keyring *kr, struct rekey_pass *p)
 
 /* Stored versions sealed under another key than cur, or -1. */
 static long long
-rekey_left(PGconn *c, const char *cur)
+rekey_left(PGconn *c, uint32_t cur)
 {
-	const char *v[1] = { cur };
+	struct params p;
 	PGresult *r;
 	long long n;
+	int e;
 
-	if (run(c, &r, "SELECT count(*) FROM secret_version WHERE "
-	    "ciphertext IS NOT NULL AND key_id <> $1", 1, v) != 0)
+	params_init(&p);
+	params_int(&p, cur);
+	e = run(c, &r, "SELECT count(*) FROM secret_version WHERE "
+	    "ciphertext IS NOT NULL AND key_id <> $1", p.n, params_v(&p));
+	params_free(&p);
+	if (e != 0)
 		return -1;
 	n = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -620,7 +624,7 @@ admin_rekey(const struct config *cfg)
 	struct keyring *kr;
 	struct rekey_pass p;
 	struct timespec t0;
-	char err[512], cur[16];
+	char err[512];
 	PGconn *c;
 	long long total = 0, left, start_left;
 	int n, idle = 0, e = -1;
@@ -636,9 +640,8 @@ admin_rekey(const struct config *cfg)
 		return -1;
 	}
 	kid = keyring_current_id(kr);
-	snprintf(cur, sizeof(cur), "%u", kid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((left = rekey_left(c, cur)) < 0)
+	if ((left = rekey_left(c, kid)) < 0)
 		goto out;
 	fprintf(stderr, "secretd: rekey: %lld stored versions to re-seal "
 	    "under key %u\n", left, kid);
@@ -656,7 +659,7 @@ admin_rekey(const struct config *cfg)
 			    (total + p.done) / (secs > 1e-6 ? secs : 1e-6));
 		} while (n == REKEY_BATCH);
 		total += p.done;
-		if ((left = rekey_left(c, cur)) < 0)
+		if ((left = rekey_left(c, kid)) < 0)
 			goto out;
 		if (left > 0 && left <= p.bad) {
 			fprintf(stderr, "secretd: rekey: %lld stored versions "

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "log.h"
 #include "monotime.h"
+#include "params.h"
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS	100
@@ -586,6 +587,27 @@ db_run(struct db *d, int stmt, int n, const char *const *values)
 	int e;
 
 	if ((e = db_exec(d, stmt, n, values, NULL, NULL, &r)) == 0)
+		PQclear(r);
+	return e;
+}
+
+int
+db_exec_params(struct db *d, int stmt, struct params *p, PGresult **res)
+{
+	int e = db_exec(d, stmt, p->n, params_v(p), params_lengths(p),
+	    params_formats(p), res);
+
+	params_free(p);
+	return e;
+}
+
+int
+db_run_params(struct db *d, int stmt, struct params *p)
+{
+	PGresult *r;
+	int e;
+
+	if ((e = db_exec_params(d, stmt, p, &r)) == 0)
 		PQclear(r);
 	return e;
 }

@@ -61,6 +61,14 @@ int	db_exec(struct db *db, int stmt, int n, const char *const *values,
 int	db_run(struct db *db, int stmt, int n, const char *const *values)
 	    SD_MUST_CHECK;
 
+/* db_exec and db_run with the parameters p (params.h), which are freed
+ * (params_free) either way. */
+struct params;
+int	db_exec_params(struct db *db, int stmt, struct params *p,
+	    PGresult **res) SD_MUST_CHECK;
+int	db_run_params(struct db *db, int stmt, struct params *p)
+	    SD_MUST_CHECK;
+
 /*
  * Send a statement without waiting for its result: it travels with the
  * next db_exec or db_commit, in the same round trip, and that call reads

@@ -68,21 +68,27 @@ lack_free(struct lack *l)
 
 /*
  * Does principal caller (id) hold everything the groups gids, and those
- * of principal pid (NULL: none), hold?  0: yes; 1: no, *l says what is
+ * of principal pid (0: none), hold?  0: yes; 1: no, *l says what is
  * missing (one thing: the first global grant, else the first node
  * grant by path); or a database error.
  */
 static int
-lacks(struct request *r, const char *caller, const char *gids,
-    const char *pid, struct lack *l)
+lacks(struct request *r, long long caller, const char *gids,
+    long long pid, struct lack *l)
 {
-	const char *v[3] = { caller, gids, pid };
+	struct params p;
 	PGresult *res;
 	int e;
 
 	memset(l, 0, sizeof(*l));
-	if ((e = db_exec(r->db, ST_DELEG_MISSING, 3, v, NULL, NULL,
-	    &res)) != 0)
+	params_init(&p);
+	params_int(&p, caller);
+	params_text(&p, gids);
+	if (pid != 0)
+		params_int(&p, pid);
+	else
+		params_null(&p);
+	if ((e = db_exec_params(r->db, ST_DELEG_MISSING, &p, &res)) != 0)
 		return e;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
@@ -108,12 +114,11 @@ lacks(struct request *r, const char *caller, const char *gids,
 int
 delegate_groups(struct request *r, const char *gids)
 {
-	char caller[24], names[64];
+	char names[64];
 	struct lack l;
 	int e;
 
-	snprintf(caller, sizeof(caller), "%s", req_principal_param(r));
-	if ((e = lacks(r, caller, gids, NULL, &l)) <= 0)
+	if ((e = lacks(r, r->sess->principal_id, gids, 0, &l)) <= 0)
 		return e;
 	perm_names(l.bits, l.global, names, sizeof(names));
 	if (l.global)
@@ -127,14 +132,13 @@ delegate_groups(struct request *r, const char *gids)
 }
 
 int
-delegate_principal(struct request *r, const char *pid, const char *name)
+delegate_principal(struct request *r, long long pid, const char *name)
 {
-	char caller[24], names[64];
+	char names[64];
 	struct lack l;
 	int e;
 
-	snprintf(caller, sizeof(caller), "%s", req_principal_param(r));
-	if ((e = lacks(r, caller, "{}", pid, &l)) <= 0)
+	if ((e = lacks(r, r->sess->principal_id, "{}", pid, &l)) <= 0)
 		return e;
 	perm_names(l.bits, l.global, names, sizeof(names));
 	if (l.global)
@@ -202,7 +206,8 @@ delegate_token_use(struct request *r, const char *creator,
     const char *gids)
 {
 	const char *v[1] = { creator };
-	char cid[24], names[64];
+	char names[64];
+	long long cid;
 	struct lack l;
 	PGresult *res;
 	int e;
@@ -215,9 +220,9 @@ delegate_token_use(struct request *r, const char *creator,
 		return req_fail(r, SD_EPERM, "enrolment refused: the token's "
 		    "creator %s no longer exists", creator);
 	}
-	snprintf(cid, sizeof(cid), "%s", PQgetvalue(res, 0, 0));
+	cid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if ((e = lacks(r, cid, gids, NULL, &l)) <= 0)
+	if ((e = lacks(r, cid, gids, 0, &l)) <= 0)
 		return e;
 	perm_names(l.bits, l.global, names, sizeof(names));
 	if (l.global)
@@ -233,15 +238,18 @@ delegate_token_use(struct request *r, const char *creator,
 }
 
 int
-delegate_rekey_target(struct request *r, const char *pid, const char *name,
+delegate_rekey_target(struct request *r, long long pid, const char *name,
     const char *gids)
 {
-	const char *v[2] = { pid, gids };
+	struct params p;
 	char names[64], other[65];
 	PGresult *res;
 	int e, global;
 
-	if ((e = db_exec(r->db, ST_DELEG_REKEY, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, pid);
+	params_text(&p, gids);
+	if ((e = db_exec_params(r->db, ST_DELEG_REKEY, &p, &res)) != 0)
 		return e;
 	global = atoi(PQgetvalue(res, 0, 0));
 	snprintf(other, sizeof(other), "%s", PQgetisnull(res, 0, 1) ? "" :

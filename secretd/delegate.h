@@ -37,7 +37,7 @@
 int	delegate_groups(struct request *r, const char *gids) SD_MUST_CHECK;
 
 /* The caller may act as principal pid (name): it holds all it holds. */
-int	delegate_principal(struct request *r, const char *pid,
+int	delegate_principal(struct request *r, long long pid,
 	    const char *name) SD_MUST_CHECK;
 
 /*
@@ -77,7 +77,7 @@ int	delegate_token_use(struct request *r, const char *creator,
  * taken over only if it holds nothing beyond what the token gives: no
  * global permission, and no group outside gids.
  */
-int	delegate_rekey_target(struct request *r, const char *pid,
+int	delegate_rekey_target(struct request *r, long long pid,
 	    const char *name, const char *gids) SD_MUST_CHECK;
 
 #endif

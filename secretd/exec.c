@@ -30,6 +30,7 @@
 #include <syslog.h>
 
 #include "acl.h"
+#include "actions.h"
 #include "audit_row.h"
 #include "audit_seal.h"
 #include "exec.h"
@@ -629,14 +630,10 @@ exec_audit(struct request *r, const char *action, int err)
 static int
 check_global(struct request *r, int needed)
 {
-	const char *v[2] = { req_principal_param(r), req_key_param(r) };
-	PGresult *res;
 	int e, held;
 
-	if ((e = db_exec(r->db, ST_GLOBAL_PERMS, 2, v, NULL, NULL, &res)) != 0)
+	if ((e = req_global_perms(r, &held)) != 0)
 		return e;
-	held = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (!acl_allows(held, needed))
 		return req_fail(r, SD_EPERM, "this needs a global grant the "
 		    "caller does not hold");

@@ -1,9 +1,12 @@
 /*
  * params.c - typed statement parameters (params.h).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "log.h"
 #include "params.h"
@@ -48,6 +51,21 @@ params_text(struct params *p, const char *s)
 }
 
 void
+params_bytea(struct params *p, const void *b, size_t n)
+{
+	int i = slot(p);
+
+	if (n > INT_MAX)
+		fatal("params: a bytea of %zu bytes", n);
+	p->own[i] = xmalloc(n ? n : 1);
+	memcpy(p->own[i], b, n);
+	p->v[i] = p->own[i];
+	p->len[i] = (int)n;
+	p->fmt[i] = 1;
+	p->binary = 1;
+}
+
+void
 params_null(struct params *p)
 {
 	p->v[slot(p)] = NULL;
@@ -58,7 +76,12 @@ params_free(struct params *p)
 {
 	int i;
 
-	for (i = 0; i < p->n; i++)
-		free(p->own[i]);
-	memset(p, 0, sizeof(*p));
+	/* wiped: a builder may carry a hash to look up (audit.hash) */
+	for (i = 0; i < p->n; i++) {
+		if (p->fmt[i])
+			freezero(p->own[i], (size_t)p->len[i]);
+		else
+			freezero_str(p->own[i]);
+	}
+	sodium_memzero(p, sizeof(*p));
 }

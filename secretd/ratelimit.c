@@ -47,17 +47,18 @@ ratelimit_bucket(const char *addr, char out[RATELIMIT_BUCKET_MAX])
 int
 ratelimit_blocked(struct request *r, int *blocked)
 {
-	char bucket[RATELIMIT_BUCKET_MAX], lim[16], win[16];
-	const char *v[3] = { bucket, lim, win };
+	char bucket[RATELIMIT_BUCKET_MAX];
+	struct params p;
 	PGresult *res;
 	int e;
 
 	*blocked = 0;
 	ratelimit_bucket(r->sess->client_addr, bucket);
-	snprintf(lim, sizeof(lim), "%d", RATELIMIT_FAILURES);
-	snprintf(win, sizeof(win), "%d", RATELIMIT_WINDOW_S);
-	if ((e = db_exec(r->db, ST_ENROL_BLOCKED, 3, v, NULL, NULL,
-	    &res)) != 0)
+	params_init(&p);
+	params_text(&p, bucket);
+	params_int(&p, RATELIMIT_FAILURES);
+	params_int(&p, RATELIMIT_WINDOW_S);
+	if ((e = db_exec_params(r->db, ST_ENROL_BLOCKED, &p, &res)) != 0)
 		return e;
 	*blocked = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	PQclear(res);
@@ -67,14 +68,16 @@ ratelimit_blocked(struct request *r, int *blocked)
 int
 ratelimit_fail(struct request *r)
 {
-	char bucket[RATELIMIT_BUCKET_MAX], win[16];
-	const char *v[2] = { bucket, win };
+	char bucket[RATELIMIT_BUCKET_MAX];
+	struct params p;
 	int e;
 
 	ratelimit_bucket(r->sess->client_addr, bucket);
-	snprintf(win, sizeof(win), "%d", RATELIMIT_WINDOW_S);
+	params_init(&p);
+	params_text(&p, bucket);
+	params_int(&p, RATELIMIT_WINDOW_S);
 	db_rollback(r->db);
-	e = db_run(r->db, ST_ENROL_FAIL, 2, v);
+	e = db_run_params(r->db, ST_ENROL_FAIL, &p);
 	if (db_begin(r->db) != 0 && e == 0)
 		e = SD_EINTERNAL;
 	return e;

@@ -38,13 +38,16 @@ req_path(struct request *r, const char *key)
 	return 0;
 }
 
-const char *
-req_principal_param(const struct request *r)
+void
+params_principal(struct params *p, const struct request *r)
 {
-	static __thread char buf[24];
+	params_int(p, r->sess->principal_id);
+}
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)r->sess->principal_id);
-	return buf;
+void
+params_key(struct params *p, const struct request *r)
+{
+	params_text(p, r->sess->fingerprint);
 }
 
 void

@@ -155,18 +155,13 @@ void	req_audit_item(struct request *r, const struct sd_path *path,
 void	req_audit_item_detail(struct request *r, const struct sd_path *path,
 	    long long version, int err, json_t *detail);
 
-/* The caller's principal id as a decimal string (static per thread). */
-const char *req_principal_param(const struct request *r);
-
 /*
- * The fingerprint of the key the session authenticated with: sent with
- * the principal id wherever SQL reads the caller's grants (WHO in
- * store.c), so that a removed key holds none.
+ * The caller, as statement parameters: its principal id, and the
+ * fingerprint of the key the session authenticated with, sent with the
+ * id wherever SQL reads the caller's grants (WHO in store.c), so that a
+ * removed key holds none.
  */
-static inline const char *
-req_key_param(const struct request *r)
-{
-	return r->sess->fingerprint;
-}
+void	params_principal(struct params *p, const struct request *r);
+void	params_key(struct params *p, const struct request *r);
 
 #endif

@@ -10,13 +10,14 @@
 int
 revoke_key_valid(struct db *db, const struct session *s)
 {
-	char pid[24];
-	const char *v[2] = { pid, s->fingerprint };
+	struct params p;
 	PGresult *res;
 	int e, valid;
 
-	snprintf(pid, sizeof(pid), "%lld", (long long)s->principal_id);
-	if ((e = db_exec(db, ST_KEY_VALID, 2, v, NULL, NULL, &res)) != 0)
+	params_init(&p);
+	params_int(&p, s->principal_id);
+	params_text(&p, s->fingerprint);
+	if ((e = db_exec_params(db, ST_KEY_VALID, &p, &res)) != 0)
 		return e;
 	valid = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);

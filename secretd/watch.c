@@ -202,12 +202,15 @@ is_prefix(const struct sd_path *q, const struct sd_path *p)
 	"WHERE k.fingerprint = u.fp AND k.principal_id = u.pr " \
 	"AND m.group_id = $1::bigint)"
 
-/* A statement of the listener; NULL when it failed (logged). */
+/* A statement of the listener, with p (freed); NULL when it failed
+ * (logged). */
 static PGresult *
-lquery(PGconn *c, const char *sql, int n, const char *const *v)
+lquery(PGconn *c, const char *sql, struct params *p)
 {
-	PGresult *res = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+	PGresult *res = PQexecParams(c, sql, p->n, NULL, params_v(p), NULL,
+	    NULL, 0);
 
+	params_free(p);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
 	if (PQstatus(c) != CONNECTION_BAD)
@@ -220,10 +223,13 @@ lquery(PGconn *c, const char *sql, int n, const char *const *v)
 static int
 node_path(PGconn *c, const char *node, struct sd_path *p)
 {
-	const char *v[1] = { node };
-	PGresult *res = lquery(c, SQL_NODE_PATH, 1, v);
+	struct params q;
+	PGresult *res;
 	int e = -1;
 
+	params_init(&q);
+	params_text(&q, node);
+	res = lquery(c, SQL_NODE_PATH, &q);
 	if (res != NULL && PQntuples(res) == 1 &&
 	    store_path_from_pg(PQgetvalue(res, 0, 0), p) == 0)
 		e = 0;
@@ -282,16 +288,24 @@ match_overlap(const struct watcher *w, const struct sd_path *p)
 }
 
 /*
- * Run sql ($1 arg, $2/$3 the candidates' arrays, $4 extra or none) and
- * mark the candidates it returns in ok[].
+ * Run sql ($1 arg, $2/$3 the candidates' arrays, $4 the permission
+ * perm, or none for 0) and mark the candidates it returns in ok[].
  */
 static int
-select_allowed(PGconn *c, const char *sql, const char *arg, const char *extra,
+select_allowed(PGconn *c, const char *sql, const char *arg, int perm,
     struct pg_array *pr, struct pg_array *fp, int n, char *ok)
 {
-	const char *v[4] = { arg, pg_array_str(pr), pg_array_str(fp), extra };
-	PGresult *res = lquery(c, sql, extra != NULL ? 4 : 3, v);
+	struct params p;
+	PGresult *res;
 	int i, k;
+
+	params_init(&p);
+	params_text(&p, arg);
+	params_text(&p, pg_array_str(pr));
+	params_text(&p, pg_array_str(fp));
+	if (perm != 0)
+		params_int(&p, perm);
+	res = lquery(c, sql, &p);
 
 	if (res == NULL)
 		return -1;
@@ -322,16 +336,15 @@ on_version(PGconn *c, const char *node, long long version, int deleted)
 	struct pg_array pr, fp;
 	struct sd_path p = { 0 };
 	struct watcher **v;
-	char bit[8], *ok;
+	char *ok;
 	int n, i, e;
 
 	if (node_path(c, node, &p) != 0)
 		return PQstatus(c) == CONNECTION_BAD ? -1 : 0;
 	n = candidates(&p, match_below, &v, &pr, &fp);
 	ok = xcalloc((size_t)n + 1, 1);
-	snprintf(bit, sizeof(bit), "%d", PERM_READ);
-	e = n > 0 ? select_allowed(c, SQL_MAY_READ, node, bit, &pr, &fp, n,
-	    ok) : 0;
+	e = n > 0 ? select_allowed(c, SQL_MAY_READ, node, PERM_READ, &pr, &fp,
+	    n, ok) : 0;
 	pthread_mutex_lock(&mu);
 	for (i = 0; i < n; i++)
 		if (ok[i])
@@ -361,7 +374,7 @@ on_grant(PGconn *c, const char *node, const char *group)
 		return PQstatus(c) == CONNECTION_BAD ? -1 : 0;
 	n = candidates(&p, match_overlap, &v, &pr, &fp);
 	ok = xcalloc((size_t)n + 1, 1);
-	e = n > 0 ? select_allowed(c, SQL_IN_GROUP, group, NULL, &pr, &fp, n,
+	e = n > 0 ? select_allowed(c, SQL_IN_GROUP, group, 0, &pr, &fp, n,
 	    ok) : 0;
 	pthread_mutex_lock(&mu);
 	for (i = 0; i < n; i++)
