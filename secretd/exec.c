@@ -310,7 +310,7 @@ read_guessed(struct db *d, struct item *it)
 	struct request *r = it->r;
 	struct audit_cols cols;
 	const char *v[AUDIT_NCOLS + PARAMS_MAX + 2];
-	char ver[24], perm[24];
+	struct params tail;
 	PGresult *res;
 	int i, e, guess, idcol, n = 0;
 
@@ -325,12 +325,14 @@ read_guessed(struct db *d, struct item *it)
 		v[n++] = audit_cols_params(&cols)[i];
 	for (i = 0; i < pl->p.n; i++)
 		v[n++] = pl->p.v[i];
-	snprintf(ver, sizeof(ver), "%d", guess);
-	snprintf(perm, sizeof(perm), "%d", pl->audited_perm);
-	v[n++] = ver;
-	v[n++] = perm;
+	params_init(&tail);
+	params_int(&tail, guess);
+	params_int(&tail, pl->audited_perm);
+	for (i = 0; i < tail.n; i++)
+		v[n++] = tail.v[i];
 	e = db_exec(d, pl->audited_stmt, n, v, NULL, NULL, &res);
 	audit_cols_free(&cols);
+	params_free(&tail);
 	if (e != 0 || PQntuples(res) != 1) {
 		/* its errors are the read's or the row's, told apart only by
 		 * running them apart */
