@@ -59,21 +59,29 @@ static int is_string(const json_t *v) { return json_is_string(v); }
 static int is_integer(const json_t *v) { return json_is_integer(v); }
 static int is_number(const json_t *v) { return json_is_number(v); }
 
-/* A gauge of one sample, from an integer or real member of obj. */
+/* A metric of one sample, of type (gauge, counter), from an integer or
+ * real member of obj. */
 static void
-gauge(struct out *o, const char *name, const char *help, const json_t *obj,
-    const char *key)
+sample(struct out *o, const char *type, const char *name, const char *help,
+    const json_t *obj, const char *key)
 {
 	json_t *v = member(o, obj, key, is_number);
 
 	if (v == NULL)
 		return;
-	family(o, name, "gauge", help);
+	family(o, name, type, help);
 	if (json_is_integer(v))
 		fprintf(o->f, "%s %lld\n", name,
 		    (long long)json_integer_value(v));
 	else
 		fprintf(o->f, "%s %.9g\n", name, json_real_value(v));
+}
+
+static void
+gauge(struct out *o, const char *name, const char *help, const json_t *obj,
+    const char *key)
+{
+	sample(o, "gauge", name, help, obj, key);
 }
 
 static void
@@ -165,7 +173,7 @@ sessions(struct out *o, const json_t *s)
 char *
 stats_prometheus(const json_t *stats)
 {
-	const json_t *ver, *reqs, *lat, *sess, *pool, *audit;
+	const json_t *ver, *reqs, *lat, *sess, *pool, *audit, *ex;
 	struct out o = { NULL, 0 };
 	char *buf = NULL;
 	size_t len = 0;
@@ -176,7 +184,8 @@ stats_prometheus(const json_t *stats)
 	    (lat = member(&o, stats, "latency", is_object)) == NULL ||
 	    (sess = member(&o, stats, "sessions", is_object)) == NULL ||
 	    (pool = member(&o, stats, "pool", is_object)) == NULL ||
-	    (audit = member(&o, stats, "audit", is_object)) == NULL)
+	    (audit = member(&o, stats, "audit", is_object)) == NULL ||
+	    (ex = member(&o, stats, "executor", is_object)) == NULL)
 		return NULL;
 	if ((o.f = open_memstream(&buf, &len)) == NULL)
 		return NULL;
@@ -201,6 +210,13 @@ stats_prometheus(const json_t *stats)
 	    "not yet sealed into the hash chain.", audit, "unsealed_rows");
 	gauge(&o, "secretd_audit_seal_lag_seconds", "Age of the oldest audit "
 	    "row not yet sealed (0: none).", audit, "seal_lag_s");
+	sample(&o, "counter", "secretd_executor_alone_total", "Requests (and "
+	    "audit rows) the executor ran alone, on their own thread.", ex,
+	    "alone");
+	sample(&o, "counter", "secretd_executor_batches_total", "Batches the "
+	    "executor's workers ran.", ex, "batches");
+	sample(&o, "counter", "secretd_executor_batched_total", "Requests in "
+	    "those batches.", ex, "batched");
 	if (fclose(o.f) != 0 || o.bad) {
 		free(buf);
 		return NULL;

@@ -107,6 +107,9 @@ answer(void)
 	    "size", 8, "in_use", 2, "waiting", 0));
 	json_object_set_new(s, "audit", json_pack("{s:i, s:i, s:f}",
 	    "queued_rows", 4, "unsealed_rows", 7, "seal_lag_s", 1.5));
+	json_object_set_new(s, "executor", json_pack("{s:I, s:I, s:I}",
+	    "alone", (json_int_t)11, "batches", (json_int_t)3,
+	    "batched", (json_int_t)9));
 	return s;
 }
 
@@ -140,6 +143,11 @@ test_prometheus(void **state)
 	assert_non_null(strstr(t, "secretd_sessions{kind=\"enrol_only\"} 1\n"));
 	assert_non_null(strstr(t, "secretd_pool_connections_in_use 2\n"));
 	assert_non_null(strstr(t, "secretd_audit_seal_lag_seconds 1.5\n"));
+	assert_non_null(strstr(t, "# TYPE secretd_executor_batches_total "
+	    "counter\n"));
+	assert_non_null(strstr(t, "secretd_executor_alone_total 11\n"));
+	assert_non_null(strstr(t, "secretd_executor_batches_total 3\n"));
+	assert_non_null(strstr(t, "secretd_executor_batched_total 9\n"));
 	assert_non_null(strstr(t, "secretd_info{version=\"" SECRETD_VERSION
 	    "\"} 1\n"));
 	/* every line ends with a newline, the last one too */
