@@ -299,11 +299,14 @@ plans_exec(struct db *d, struct item **its, int n, int queue_only,
 
 /*
  * A read alone that guesses its version: its statement and its row of
- * success in one round trip.  Returns 1 when that settled it (finished,
- * the row written if the read went as guessed, else built for the
- * outcome and still to write), 0 to run it the usual way.
+ * success in one round trip.  Returns GUESS_WRITTEN when the read went
+ * as guessed (finished, its row committed with it), GUESS_MISSED when it
+ * did not (finished, its row built for the outcome and still to write),
+ * GUESS_NONE to run it the usual way.
  */
-static int
+enum guess { GUESS_NONE, GUESS_WRITTEN, GUESS_MISSED };
+
+static enum guess
 read_guessed(struct db *d, struct item *it)
 {
 	const struct plan *pl = it->plan;
@@ -315,7 +318,7 @@ read_guessed(struct db *d, struct item *it)
 	int i, e, guess, idcol, n = 0;
 
 	if (pl->guess == NULL || (guess = pl->guess(pl)) <= 0)
-		return 0;
+		return GUESS_NONE;
 	r->version = guess;		/* as the row says */
 	item_rows(it, 0);
 	r->version = -1;
@@ -339,7 +342,7 @@ read_guessed(struct db *d, struct item *it)
 		if (e == 0)
 			PQclear(res);
 		item_rows_free(it);
-		return 0;
+		return GUESS_NONE;
 	}
 	idcol = PQnfields(res) - 1;
 	it->err = pl->finish(r, pl, res, 0);
@@ -350,14 +353,13 @@ read_guessed(struct db *d, struct item *it)
 			    it->rows[0].mirror);
 		audit_seal_enqueue(strtoll(PQgetvalue(res, 0, idcol), NULL,
 		    10), it->rows[0].mac);
-		item_rows_free(it);
-		it->nrows = -1;		/* written */
-	} else {
-		item_rows_free(it);
-		item_rows(it, it->err);
+		PQclear(res);
+		return GUESS_WRITTEN;
 	}
+	item_rows_free(it);
+	item_rows(it, it->err);
 	PQclear(res);
-	return 1;
+	return GUESS_MISSED;
 }
 
 /* Reads and rows: the plans' statement, each finished, all rows in one
@@ -368,13 +370,13 @@ run_reads(struct db *d, struct item **its, int n)
 	struct item *plans[EQ_READ_BATCH_MAX];
 	struct audit_cols cols;
 	PGresult *res = NULL;
+	enum guess g;
 	int i, k, e = 0, np = 0, first;
 
-	if (n == 1 && its[0]->plan != NULL && read_guessed(d, its[0])) {
-		if (its[0]->nrows < 0) {
-			its[0]->nrows = 0;
+	if (n == 1 && its[0]->plan != NULL &&
+	    (g = read_guessed(d, its[0])) != GUESS_NONE) {
+		if (g == GUESS_WRITTEN)
 			return;
-		}
 	} else {
 		for (i = 0; i < n; i++)
 			if (its[i]->plan != NULL)
