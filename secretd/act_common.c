@@ -49,29 +49,18 @@ req_name(struct request *r, const char *key, const char **out)
 int
 req_node_perms(struct request *r, int *perms, long long *node_id)
 {
-	struct pg_array col[4];
 	struct params one;
-	const char *v[4];
 	PGresult *res;
-	int e, k;
+	int e;
 
-	/* node_perms is the walk for a batch: this one, a batch of one */
+	/* the walk of every permission check, for a batch of one */
 	params_init(&one);
 	params_principal(&one, r);
 	params_take(&one, store_path_param(&r->path));
 	params_null(&one);
 	params_key(&one, r);
-	for (k = 0; k < 4; k++) {
-		pg_array_init(&col[k]);
-		if (one.v[k] == NULL)
-			pg_array_null(&col[k]);
-		else
-			pg_array_text(&col[k], one.v[k]);
-		v[k] = pg_array_str(&col[k]);
-	}
-	e = db_exec(r->db, ST_NODE_PERMS, 4, v, NULL, NULL, &res);
-	for (k = 0; k < 4; k++)
-		pg_array_free(&col[k]);
+	e = db_exec(r->db, ST_NODE_PERMS, one.n, params_v(&one), NULL, NULL,
+	    &res);
 	params_free(&one);
 	if (e != 0)
 		return e;

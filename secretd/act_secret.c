@@ -99,6 +99,7 @@ act_secret_get_plan(struct request *r, struct plan *pl)
 	    &r->why)) != 0)
 		return e;
 	pl->stmt = ST_GET_MANY;
+	pl->stmt_one = ST_GET_ONE;
 	params_principal(&pl->p, r);
 	params_take(&pl->p, store_path_param(&r->path));
 	if (want > 0)
@@ -200,6 +201,7 @@ act_secret_put_plan(struct request *r, struct plan *pl)
 	    &r->why)) != 0)
 		return e;
 	pl->stmt = ST_PUT_LOCK;
+	pl->stmt_one = ST_PUT_LOCK_ONE;
 	params_principal(&pl->p, r);
 	params_take(&pl->p, store_path_param(&r->path));
 	params_int(&pl->p, PERM_WRITE);
@@ -220,24 +222,16 @@ int
 act_secret_put(struct request *r)
 {
 	struct plan pl;
-	struct pg_array col[4];
-	const char *v[4];
 	long long node = 0;
-	int e, k, try, exists, created = 0, current = 0, live = 0;
+	int e, try, exists, created = 0, current = 0, live = 0;
 	PGresult *res;
 
 	memset(&pl, 0, sizeof(pl));
 	if ((e = act_secret_put_plan(r, &pl)) != 0)
 		goto out;
-	/* put_lock takes arrays: an element, this put's */
-	for (k = 0; k < pl.p.n; k++) {
-		pg_array_init(&col[k]);
-		pg_array_text(&col[k], pl.p.v[k]);
-		v[k] = pg_array_str(&col[k]);
-	}
 	for (try = 0;; try++) {
-		if ((e = db_exec(r->db, pl.stmt, pl.p.n, v, NULL, NULL,
-		    &res)) != 0)
+		if ((e = db_exec(r->db, pl.stmt_one, pl.p.n, pl.p.v, NULL,
+		    NULL, &res)) != 0)
 			break;
 		exists = !PQgetisnull(res, 0, 1);
 		node = 0;
@@ -257,8 +251,6 @@ act_secret_put(struct request *r)
 		PQclear(res);
 		created = 1;
 	}
-	for (k = 0; k < pl.p.n; k++)
-		pg_array_free(&col[k]);
 	if (e == 0)
 		e = put_write(r, pl.arg, node, current, live);
 out:

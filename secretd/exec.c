@@ -278,14 +278,19 @@ plans_exec(struct db *d, struct item **its, int n, int queue_only,
 	const char *v[PARAMS_MAX];
 	int e, k, stmt = its[0]->plan->stmt;
 
-	plan_arrays(its, n, col, v);
+	if (n == 1) {
+		/* a batch of one: the scalar form, planned once */
+		stmt = its[0]->plan->stmt_one;
+		memcpy(v, its[0]->plan->p.v, sizeof(v));
+	} else
+		plan_arrays(its, n, col, v);
 	if (queue_only)
 		e = db_queue(d, stmt, its[0]->plan->p.n, v, NULL, NULL, res);
 	else
 		e = db_exec(d, stmt, its[0]->plan->p.n, v, NULL, NULL, res);
 	if (queue_only && e == 0)
 		e = db_flush(d);
-	for (k = 0; k < its[0]->plan->p.n; k++)
+	for (k = 0; n > 1 && k < its[0]->plan->p.n; k++)
 		pg_array_free(&col[k]);
 	if (e == 0 && PQntuples(*res) != n) {
 		log_error("%s: %d rows for %d requests",

@@ -117,6 +117,10 @@ void	req_free(struct request *r);
  */
 struct plan {
 	int		 stmt;
+	/* the same statement for a batch of one, its parameters scalars:
+	 * planned once per connection, where an array statement is
+	 * planned anew on every call (store.c, REQS_ONE) */
+	int		 stmt_one;
 	struct params	 p;		/* this request's elements */
 	long long	 arg;		/* for finish */
 	int		(*finish)(struct request *r, const struct plan *pl,
@@ -127,9 +131,10 @@ struct plan {
 	 * A read alone may send its audit row of success with its
 	 * statement, when it can guess the version it will read (guess:
 	 * that version, or 0): audited_stmt takes the row's columns
-	 * ($1..$15 as arrays of one), then the plan's parameters, then the
-	 * version and the permission needed, and returns stmt's row plus
-	 * the row's id (NULL when the read was not as guessed).
+	 * ($1..$15 as arrays of one), then the plan's parameters (scalars,
+	 * as stmt_one's), then the version and the permission needed, and
+	 * returns stmt's row plus the row's id (NULL when the read was not
+	 * as guessed).
 	 */
 	int		 audited_stmt;		/* 0: none */
 	int		 audited_perm;

@@ -44,23 +44,34 @@
 
 /*
  * The walk of the caller's permission, the one for every statement that
- * checks it, for a batch of requests (a single request is a batch of
- * one): principal $1, path $2, a third column ($3, named col) and the
- * session's key $4 (WHO) per request, each an array with an element per
- * request (PATHS_WALK_AT names other parameters).  "res" has a row per
- * request: ord (its place), col, perms p (the union of its grants on the
- * way) and the target node (NULL when the path does not exist).  Each
- * level is one index lookup, a scalar subquery, so that no plan can scan
- * node instead (a plan made while the table was small would: node is
- * small until the secrets come); a step that finds nothing has a NULL id
- * and ends the walk.
+ * checks it, for a batch of requests: principal, path, a third column
+ * (named col) and the session's key (WHO) per request, from src, one of:
+ *
+ *   REQS_MANY   $1..$4 as arrays, an element per request (a batch);
+ *   REQS_ONE    $1..$4 as scalars: a batch of one.  PostgreSQL plans an
+ *               array statement anew on every call (its generic plan,
+ *               made for arrays of unknown length, costs more than a
+ *               custom one for one element; the planning takes ~1 ms),
+ *               while the scalar form is planned once per connection.
+ *
+ * "res" has a row per request: ord (its place), col, perms p (the union
+ * of its grants on the way) and the target node (NULL when the path
+ * does not exist).  Each level is one index lookup, a scalar subquery,
+ * so that no plan can scan node instead (a plan made while the table
+ * was small would: node is small until the secrets come); a step that
+ * finds nothing has a NULL id and ends the walk.
  */
-#define PATHS_WALK(col)	PATHS_WALK_AT(col, "$1", "$2", "$3", "$4")
-#define PATHS_WALK_AT(col, pr, path, c3, fp) \
+#define REQS_MANY \
+	    "unnest($1::bigint[], $2::text[], $3::integer[], $4::text[]) " \
+	    "WITH ORDINALITY"
+#define REQS_ONE	REQS_ONE_AT("$1", "$2", "$3", "$4")
+#define REQS_ONE_AT(pr, path, c3, fp) \
+	    "(VALUES (" pr "::bigint, " path "::text, " c3 "::integer, " \
+	    fp "::text, 1::bigint))"
+#define PATHS_WALK(col, src) \
 	    "WITH RECURSIVE req AS MATERIALIZED (SELECT u.ord, " \
 	    WHO("u.who", "u.fp") " AS who, " \
-	    "u.path::text[] AS path, u." col " FROM unnest(" pr "::bigint[], " \
-	    path "::text[], " c3 "::integer[], " fp "::text[]) WITH ORDINALITY " \
+	    "u.path::text[] AS path, u." col " FROM " src " " \
 	    "AS u(who, path, " col ", fp, ord)), " \
 	    "walk(ord, who, path, depth, id) AS (SELECT ord, who, path, 0, " \
 	    "1::bigint FROM req UNION ALL SELECT w.ord, w.who, w.path, " \
@@ -77,10 +88,10 @@
 	    "LEFT JOIN walk w ON w.ord = r.ord " \
 	    "AND w.depth = cardinality(w.path)) "
 
-/* get_many's query, its parameters named (ST_GET_MANY, ST_GET_AUDITED):
- * a row per read, in their order */
-#define GET_MANY(pr, path, want, fp) \
-	    PATHS_WALK_AT("want", pr, path, want, fp) \
+/* get_many's query (ST_GET_MANY, ST_GET_ONE, ST_GET_AUDITED): a row per
+ * read, in their order */
+#define GET_READ(src) \
+	    PATHS_WALK("want", src) \
 	    "SELECT res.p, x.id, x.version, x.deleted, x.key_id, x.nonce, " \
 	    "x.ciphertext, x.ts, x.created_by FROM res LEFT JOIN LATERAL " \
 	    "(SELECT n.id, v.version, v.deleted, v.key_id, v.nonce, " \
@@ -88,6 +99,20 @@
 	    "FROM node n LEFT JOIN secret_version v ON v.node_id = n.id " \
 	    "AND v.version = coalesce(res.want, n.current_version) " \
 	    "WHERE n.id = res.target) x ON true ORDER BY res.ord"
+
+/* put_lock's query (ST_PUT_LOCK, ST_PUT_LOCK_ONE) */
+#define PUT_LOCK(src) \
+	    PATHS_WALK("need", src) ", " \
+	    "locked AS MATERIALIZED (SELECT n.id, n.current_version " \
+	    "FROM node n WHERE n.id IN (SELECT target FROM res " \
+	    "WHERE need <> 0 AND p & need = need) ORDER BY n.id " \
+	    "FOR UPDATE OF n) " \
+	    "SELECT res.p, res.target, n.id, n.current_version, " \
+	    LIVE_VALUE ", n.current_version IS DISTINCT FROM " \
+	    "(SELECT current_version FROM node WHERE id = n.id) " \
+	    "FROM res LEFT JOIN locked n ON n.id = res.target " \
+	    "LEFT JOIN secret_version v ON v.node_id = n.id " \
+	    "AND v.version = n.current_version ORDER BY res.ord"
 
 const struct db_stmt store_stmts[ST__COUNT] = {
 	[ST_KEY_LOOKUP] = { "key_lookup",
@@ -105,12 +130,14 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	/* one walk down the path serves the permission check and the node
 	 * ($3, an array of one NULL, is unused) */
 	[ST_NODE_PERMS] = { "node_perms",
-	    PATHS_WALK("need")
+	    PATHS_WALK("need", REQS_ONE)
 	    "SELECT res.p, res.target FROM res" },
 	/* get for a batch of reads: $3 the version asked, NULL for the
 	 * latest; a row per read, in their order */
 	[ST_GET_MANY] = { "get_many",
-	    GET_MANY("$1", "$2", "$3", "$4") },
+	    GET_READ(REQS_MANY) },
+	[ST_GET_ONE] = { "get_one",
+	    GET_READ(REQS_ONE) },
 	/*
 	 * get_many and its audit row in one statement, for a lone get that
 	 * expects version $20 (struct plan's guess): the row ($1..$15, as
@@ -120,7 +147,8 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * get_many's parameters, $16..$19.
 	 */
 	[ST_GET_AUDITED] = { "get_audited",
-	    "WITH g AS MATERIALIZED (" GET_MANY("$16", "$17", "$18", "$19")
+	    "WITH g AS MATERIALIZED ("
+	    GET_READ(REQS_ONE_AT("$16", "$17", "$18", "$19"))
 	    "), a AS (" AUDIT_INSERT_SQL_FROM("(SELECT 1 FROM g "
 	    "WHERE g.p & $21::integer = $21::integer AND $21::integer <> 0 "
 	    "AND g.version = $20::integer AND NOT g.deleted "
@@ -228,17 +256,9 @@ const struct db_stmt store_stmts[ST__COUNT] = {
 	 * again.
 	 */
 	[ST_PUT_LOCK] = { "put_lock",
-	    PATHS_WALK("need") ", "
-	    "locked AS MATERIALIZED (SELECT n.id, n.current_version "
-	    "FROM node n WHERE n.id IN (SELECT target FROM res "
-	    "WHERE need <> 0 AND p & need = need) ORDER BY n.id "
-	    "FOR UPDATE OF n) "
-	    "SELECT res.p, res.target, n.id, n.current_version, "
-	    LIVE_VALUE ", n.current_version IS DISTINCT FROM "
-	    "(SELECT current_version FROM node WHERE id = n.id) "
-	    "FROM res LEFT JOIN locked n ON n.id = res.target "
-	    "LEFT JOIN secret_version v ON v.node_id = n.id "
-	    "AND v.version = n.current_version ORDER BY res.ord" },
+	    PUT_LOCK(REQS_MANY) },
+	[ST_PUT_LOCK_ONE] = { "put_lock_one",
+	    PUT_LOCK(REQS_ONE) },
 	[ST_ACL_GET] = { "acl_get",
 	    "SELECT r.depth, g.name, ng.perms FROM sd_resolve($1::text[]) r "
 	    "JOIN node_grant ng ON ng.node_id = r.id "

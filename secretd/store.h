@@ -16,13 +16,14 @@ enum stmt {
 	ST_GLOBAL_PERMS,	/* principal id, key fp -> bits */
 	ST_PRINCIPAL_GROUPS,	/* principal id -> group names */
 	ST_KEY_VALID,		/* principal id, key fp -> still its key? */
-	ST_NODE_PERMS,		/* principal id, path, NULL, key fp (arrays of
-				   one) -> bits, node id */
+	ST_NODE_PERMS,		/* principal id, path, NULL, key fp -> bits,
+				   node id */
 	ST_GET_MANY,		/* principal id, path, version?, key fp, as
 				   arrays -> a row per read */
-	ST_GET_AUDITED,		/* audit row (15), get_many's 4, expected
-				   version, READ -> get_many's row, row id or
-				   NULL */
+	ST_GET_ONE,		/* the same for one read, scalars */
+	ST_GET_AUDITED,		/* audit row (15, arrays of one), get_one's 4,
+				   expected version, READ -> get_one's row,
+				   row id or NULL */
 	ST_NODE_LOCK,		/* node id -> node id, current, live, stale
 				   (locks) */
 	ST_PUT_VERSION,		/* node, version, key, nonce, ct, by, max */
@@ -32,6 +33,7 @@ enum stmt {
 	ST_LIST_TREE,		/* node id, limit */
 	ST_HISTORY,		/* node id */
 	ST_ENSURE_PATH,		/* path -> node id */
+	ST_PUT_LOCK_ONE,	/* ST_PUT_LOCK for one put, scalars */
 	ST_PUT_LOCK,		/* principal, path, needed, key fp -> perms, found,
 				   node, current, live, stale (locks) */
 	ST_ACL_GET,		/* path -> depth, group, perms */

@@ -245,6 +245,7 @@ say "latency: one connection, $SECS s each, best p50 of $REPS"
 # run, and get_hint_p50_ratio is the median of the pairs' p50 ratios
 # (with the guess / without), whether guessing pays for its code.
 NOHINT_SOCK=
+case ${BENCH_NOHINT_BIN:-} in ""|/*) ;; *) BENCH_NOHINT_BIN=$REPO/$BENCH_NOHINT_BIN ;; esac
 if [ -x "${BENCH_NOHINT_BIN:-}/secretd" ]; then
 	NOHINT_SOCK=$RUNDIR/nohint.sock
 	sed -e "s|^socket = .*|socket = $NOHINT_SOCK|" "$W/secretd.conf" >"$W/tmp/nohint.conf"
