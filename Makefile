@@ -201,13 +201,17 @@ dev-down:
 demo: dev-up
 	@tests/integration/demo.sh
 
-# bench-nohint/: secretd built without the lone get's guess, for the
-# A/B that says whether get_hint.c pays (get_hint_p50_ratio)
+# bench-nohint/ and bench-nospin/: secretd built without the lone get's
+# guess and without the lone request's busy-wait, for the A/B runs that
+# say whether each pays (get_hint_p50_ratio, spin_p50_ratio)
 bench: all
 	@$(MAKE) $(BUILD)/bench/loadgen
 	@$(MAKE) BUILD=build/bench-nohint BIN=build/bench-nohint/bin \
 	    CFLAGS='$(CFLAGS) -DSECRETD_NO_GET_HINT' build/bench-nohint/bin/secretd
-	BENCH_NOHINT_BIN=build/bench-nohint/bin tests/bench/run.sh $(BUILD)/bench/loadgen
+	@$(MAKE) BUILD=build/bench-nospin BIN=build/bench-nospin/bin \
+	    CFLAGS='$(CFLAGS) -DSECRETD_NO_SPIN' build/bench-nospin/bin/secretd
+	BENCH_NOHINT_BIN=build/bench-nohint/bin BENCH_NOSPIN_BIN=build/bench-nospin/bin \
+	    tests/bench/run.sh $(BUILD)/bench/loadgen
 
 $(BUILD)/bench/loadgen: $(call obj,tests/bench/loadgen.c) $(LIB_A)
 	@mkdir -p $(dir $@)

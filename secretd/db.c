@@ -55,6 +55,7 @@ struct db {
 	struct queued	*queue;		/* grows as needed */
 	int		 capqueued;
 	int		 failed_stmt;	/* of the last failed call, or -1 */
+	int		 spin_us;	/* db_spin, until released */
 	int		 drop;		/* not to be reused: close at release */
 	int		 txn;		/* BEGIN sent, no COMMIT/ROLLBACK yet */
 	int		 outcome_unknown; /* of the last call (db.h) */
@@ -311,6 +312,7 @@ db_release(struct db_pool *p, struct db *d)
 	}
 	d->begin_pending = 0;
 	d->nqueued = 0;
+	d->spin_us = 0;
 	d->drop = 0;
 	d->txn = 0;
 	pthread_mutex_lock(&p->mu);
@@ -380,6 +382,47 @@ stmt_name(const struct db *d, int stmt)
 {
 	return stmt == DB_STMT_BEGIN ? "BEGIN" : stmt == DB_STMT_COMMIT ?
 	    "COMMIT" : d->pool->stmts[stmt].name;
+}
+
+static int spin_allowed;
+static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
+
+static void
+spin_init(void)
+{
+	/* with one CPU the spinning thread would hold the CPU the server
+	 * needs to answer */
+	spin_allowed = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+void
+db_spin(struct db *d, int us)
+{
+	pthread_once(&spin_once, spin_init);
+	d->spin_us = spin_allowed ? us : 0;
+}
+
+/*
+ * Before PQgetResult sleeps in poll(): when db_spin asked for it, read
+ * what the server has sent, without sleeping, until a result is
+ * complete or d->spin_us have passed.
+ */
+static void
+wait_spinning(struct db *d)
+{
+	struct timespec t0, t;
+	long long us;
+
+	if (d->spin_us <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (PQisBusy(d->conn) && PQconsumeInput(d->conn) == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		us = (long long)(t.tv_sec - t0.tv_sec) * 1000000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000;
+		if (us >= d->spin_us)
+			break;
+	}
 }
 
 /* Record a statement sent in pipeline mode, whose result is to come. */
@@ -455,6 +498,7 @@ pipeline_flush(struct db *d)
 		e = result_error(d, NULL, "pipeline sync");
 		d->outcome_unknown = ends;
 	} else
+		wait_spinning(d);
 	for (i = 0; e == 0 && i < n; i++) {
 		if ((r = PQgetResult(d->conn)) == NULL) {
 			e = result_error(d, NULL, stmt_name(d,
@@ -533,6 +577,7 @@ db_exec(struct db *d, int stmt, int n, const char *const *values,
 		d->outcome_unknown = !d->txn;	/* sent in part? */
 		return result_error(d, NULL, s->name);
 	}
+	wait_spinning(d);
 	r = PQgetResult(d->conn);
 	while ((extra = PQgetResult(d->conn)) != NULL)	/* up to the NULL */
 		PQclear(extra);

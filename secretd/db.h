@@ -103,6 +103,14 @@ int	db_failed_stmt(const struct db *db);
 int	db_outcome_unknown(const struct db *d);
 #define DB_OUTCOME_UNKNOWN_MSG PROTO_MSG_OUTCOME_UNKNOWN
 
+/*
+ * Until db_release: wait for each result by reading the socket without
+ * sleeping for up to us microseconds, then sleep as usual.  For a
+ * request alone in the daemon, where the wakeup after a sleep costs more
+ * than the wait (docs/performance.md); never on a single CPU.
+ */
+void	db_spin(struct db *db, int us);
+
 
 /* Transaction control.  BEGIN is sent with the first statement that
  * follows (one round trip less); a transaction in which nothing ran

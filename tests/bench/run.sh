@@ -240,40 +240,47 @@ say "latency: one connection, $SECS s each, best p50 of $REPS"
 # commit's fsync latency drifts over minutes on a virtual disk, and two
 # best-of-N figures may come from different moments (get_p50_ratio_paired
 # is the median of these ratios).
-# A second secretd on the same database, built without the lone get's
-# guess (get_hint.c; make bench builds it): its run follows each get1
-# run, and get_hint_p50_ratio is the median of the pairs' p50 ratios
-# (with the guess / without), whether guessing pays for its code.
-NOHINT_SOCK=
-case ${BENCH_NOHINT_BIN:-} in ""|/*) ;; *) BENCH_NOHINT_BIN=$REPO/$BENCH_NOHINT_BIN ;; esac
-if [ -x "${BENCH_NOHINT_BIN:-}/secretd" ]; then
-	NOHINT_SOCK=$RUNDIR/nohint.sock
-	sed -e "s|^socket = .*|socket = $NOHINT_SOCK|" "$W/secretd.conf" >"$W/tmp/nohint.conf"
-	spawn "$W/tmp/nohint.pid" "$W/nohint.log" "$BENCH_NOHINT_BIN/secretd" -c "$W/tmp/nohint.conf" serve ||
-		fatal "cannot start the secretd without get_hint"
-	for _ in $(seq 100); do [ -S "$NOHINT_SOCK" ] && break; sleep 0.1; done
-	[ -S "$NOHINT_SOCK" ] || fatal "the secretd without get_hint did not start (see $W/nohint.log)"
-fi
+# Two more secretd on the same database, each built without one of the
+# lone request's shortcuts (make bench builds them): without get_hint.c's
+# guess (-DSECRETD_NO_GET_HINT) and without the busy-wait
+# (-DSECRETD_NO_SPIN).  Each runs right after each get1 run, and
+# get_hint_p50_ratio / spin_p50_ratio are the medians of the pairs' p50
+# ratios (with the shortcut / without): below 1, it pays for its code.
+declare -A AB_SOCK AB_PAIRS
+for ab in nohint nospin; do
+	var=BENCH_${ab^^}_BIN
+	bin=${!var:-}
+	case $bin in ""|/*) ;; *) bin=$REPO/$bin ;; esac
+	[ -x "$bin/secretd" ] || continue
+	AB_SOCK[$ab]=$RUNDIR/$ab.sock
+	sed -e "s|^socket = .*|socket = ${AB_SOCK[$ab]}|" "$W/secretd.conf" >"$W/tmp/$ab.conf"
+	spawn "$W/tmp/$ab.pid" "$W/$ab.log" "$bin/secretd" -c "$W/tmp/$ab.conf" serve ||
+		fatal "cannot start the secretd built $ab"
+	for _ in $(seq 100); do [ -S "${AB_SOCK[$ab]}" ] && break; sleep 0.1; done
+	[ -S "${AB_SOCK[$ab]}" ] || fatal "the secretd built $ab did not start (see $W/$ab.log)"
+	AB_PAIRS[$ab]=
+done
 P50_PAIRS=()
-HINT_PAIRS=()
 for ((rep = 1; rep <= REPS; rep++)); do
 	lg_best_lat get1 secretd-get "${SD[@]}" -c 1 -d "$SECS" -p bench/get/k
 	pair_get=$(jq -r .p50_us <<<"$LAST")
-	if [ -n "$NOHINT_SOCK" ]; then
-		lg_best_lat get1nohint secretd-get -S "$NOHINT_SOCK" -k "$W/admin.pub" -v "$VALUE_SIZE" \
-			-c 1 -d "$SECS" -p bench/get/k
-		HINT_PAIRS+=("$(ratio "$pair_get" "$(jq -r .p50_us <<<"$LAST")")")
-	fi
+	for ab in "${!AB_SOCK[@]}"; do
+		lg_best_lat "get1$ab" secretd-get -S "${AB_SOCK[$ab]}" -k "$W/admin.pub" \
+			-v "$VALUE_SIZE" -c 1 -d "$SECS" -p bench/get/k
+		AB_PAIRS[$ab]+="$(ratio "$pair_get" "$(jq -r .p50_us <<<"$LAST")") "
+	done
 	lg_best_lat pgsa1 pg-select-audit -D "$PGCONN" -c 1 -d "$SECS"
 	P50_PAIRS+=("$(ratio "$pair_get" "$(jq -r .p50_us <<<"$LAST")")")
 done
 median() { jq -s 'if length == 0 then null else sort | if length % 2 == 1 then .[length / 2 | floor] else ((.[length / 2 - 1] + .[length / 2]) / 2 * 1000 | round / 1000) end end'; }
 P50_PAIRED=$(printf '%s\n' "${P50_PAIRS[@]}" | median)
-HINT_RATIO=$( ((${#HINT_PAIRS[@]})) && printf '%s\n' "${HINT_PAIRS[@]}" | median || echo null)
-if [ -n "$NOHINT_SOCK" ]; then
-	stop_pid "$(cat "$W/tmp/nohint.pid")" secretd 10
-	NOHINT_SOCK=
-fi
+ab_ratio() { printf '%s\n' ${AB_PAIRS[$1]:-} | median; }
+ab_pairs() { printf '%s\n' ${AB_PAIRS[$1]:-} | jq -s .; }
+HINT_RATIO=$(ab_ratio nohint)
+SPIN_RATIO=$(ab_ratio nospin)
+for ab in "${!AB_SOCK[@]}"; do
+	stop_pid "$(cat "$W/tmp/$ab.pid")" secretd 10
+done
 
 # ------------------------------------------------------------------ etcd
 ETCD_OK=0
@@ -883,7 +890,9 @@ jq -n \
 	--argjson get_p99_ratio "$(ratio "$(f get1 p99_us)" "$(f pgsa1 p99_us)")" \
 	--argjson get_p50_ratio_paired "$P50_PAIRED" \
 	--argjson get_hint_p50_ratio "$HINT_RATIO" \
-	--argjson hint_pairs "$( ((${#HINT_PAIRS[@]})) && printf '%s\n' "${HINT_PAIRS[@]}" | jq -s . || echo '[]')" \
+	--argjson hint_pairs "$(ab_pairs nohint)" \
+	--argjson spin_p50_ratio "$SPIN_RATIO" \
+	--argjson spin_pairs "$(ab_pairs nospin)" \
 	--argjson p50_pairs "$(printf '%s\n' "${P50_PAIRS[@]}" | jq -s .)" \
 	--argjson put_throughput_ratio "$(ratio "$(f put32 ops_per_s)" "$(f pgins32 ops_per_s)")" \
 	--argjson scale_p50_ratio "$SCALE_RATIO" \
@@ -936,6 +945,8 @@ jq -n \
   get_p50_ratios_of_pairs: $p50_pairs,
   get_hint_p50_ratio: $get_hint_p50_ratio,
   get_hint_p50_ratios_of_pairs: $hint_pairs,
+  spin_p50_ratio: $spin_p50_ratio,
+  spin_p50_ratios_of_pairs: $spin_pairs,
   put_throughput_ratio: $put_throughput_ratio,
   scale_p50_ratio: $scale_p50_ratio,
   scale_p50_ratio_vs_baseline: $scale_p50_ratio_vs_baseline,
@@ -1030,6 +1041,7 @@ jq -n \
     etcd_get_ratio: "secretd get ops/s at the concurrency below / etcd range ops/s (linearizable, the default) through etcd 3.4 grpc-gateway HTTP/JSON on keep-alive HTTP/1.1, auth enabled, user with a read-only role on prefix /bench/",
     get_throughput_ratio: "secretd audited secret.get ops/s / libpq SELECT by primary key + INSERT of an audit_log-shaped row (autocommit, prepared), both at the concurrency below",
     put_throughput_ratio: "secretd secret.put (new versions of one key per connection) ops/s / libpq INSERT of a secret_version-shaped row (autocommit, prepared)",
+    spin_p50_ratio: "median over the latency runs of (the single-connection get p50 of a run / the p50 of the same run against a secretd on the same database built without the lone request busy-waiting for its results, -DSECRETD_NO_SPIN, right after it); below 1: the busy-wait pays",
     get_hint_p50_ratio: "median over the latency runs of (the single-connection get p50 of a run / the p50 of the same run against a second secretd on the same database built without get_hint.c guessing, -DSECRETD_NO_GET_HINT, right after it); below 1: guessing pays",
     get_p50_ratio_paired: "median over the latency runs of (the single-connection get p50 of a run / the p50 of the baseline run right after it); get_p50_ratio divides the best p50 of each side instead, which may come from moments minutes apart",
     scale_p50_ratio_vs_baseline: "scale_p50_ratio with the p50 of each store first divided by the single-connection p50 of the raw baseline in a 2 s run just before it (scale_settle): what the size of the store costs secretd, without what it costs the machine",
@@ -1060,6 +1072,7 @@ row get_vs_select_ratio "$(j get_vs_select_ratio)" "(info)" "vs SELECT alone $(j
 row get_p50_ratio "$(j get_p50_ratio)" "<= 1.5" "1 conn: get p50 $(j secretd_get_1_p50_us) us vs baseline $(j pg_select_audit_1_p50_us) us"
 row "  paired" "$(j get_p50_ratio_paired)" "(info)" "median of each run's p50 over the next baseline run's: $(jq -c .get_p50_ratios_of_pairs "$OUT")"
 row get_hint_p50_ratio "$(j get_hint_p50_ratio)" "< 1 keeps it" "1 conn: get p50 with get_hint.c's guess / without (a second secretd built without it), median of pairs: $(jq -c .get_hint_p50_ratios_of_pairs "$OUT")"
+row spin_p50_ratio "$(j spin_p50_ratio)" "< 1 keeps it" "1 conn: get p50 with the lone request's busy-wait / without (a secretd built without it), median of pairs: $(jq -c .spin_p50_ratios_of_pairs "$OUT")"
 row get_p99_ratio "$(j get_p99_ratio)" "(lower)" "1 conn: get p99 $(j secretd_get_1_p99_us) us vs baseline $(j pg_select_audit_1_p99_us) us"
 row put_throughput_ratio "$(j put_throughput_ratio)" ">= 0.8" "put $(j secretd_put_32_ops_per_s)/s vs INSERT $(j pg_insert_32_ops_per_s)/s"
 row scale_p50_ratio "$(j scale_p50_ratio)" "<= 1.25" "p50 $(j scale_large_get_p50_us) us ($(j scale_large_nodes) nodes) vs $(j scale_small_get_p50_us) us ($(j scale_small_nodes) nodes)"
