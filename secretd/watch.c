@@ -329,6 +329,17 @@ release_all(struct watcher **v, int n)
 	free(v);
 }
 
+/* What a notice gathered for its candidates (not under mu). */
+static void
+notice_free(char *ok, struct pg_array *pr, struct pg_array *fp,
+    struct sd_path *p)
+{
+	free(ok);
+	pg_array_free(pr);
+	pg_array_free(fp);
+	path_free(p);
+}
+
 /* "v NODE VERSION DELETED": a changed event for each reader. */
 static int
 on_version(PGconn *c, const char *node, long long version, int deleted)
@@ -353,10 +364,7 @@ on_version(PGconn *c, const char *node, long long version, int deleted)
 			    (json_int_t)version, "deleted", deleted));
 	release_all(v, n);
 	pthread_mutex_unlock(&mu);
-	free(ok);
-	pg_array_free(&pr);
-	pg_array_free(&fp);
-	path_free(&p);
+	notice_free(ok, &pr, &fp, &p);
 	return e;
 }
 
@@ -386,10 +394,7 @@ on_grant(PGconn *c, const char *node, const char *group)
 				    path_to_json(&v[i]->prefix[k])));
 	release_all(v, n);
 	pthread_mutex_unlock(&mu);
-	free(ok);
-	pg_array_free(&pr);
-	pg_array_free(&fp);
-	path_free(&p);
+	notice_free(ok, &pr, &fp, &p);
 	return e;
 }
 
